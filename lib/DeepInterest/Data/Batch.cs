@@ -1,0 +1,106 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepInterest.Data;
+
+/// <summary>
+/// A padded, masked mini-batch on one device. Histories are left-padded to the longest history in the batch
+/// (at most the loader's maximum length, most recent behaviours kept), so the most recent behaviour is always at
+/// position T-1. Index 0 is padding everywhere; <see cref="Mask"/> is true at real behaviours.
+/// </summary>
+public sealed class Batch : IDisposable
+{
+    public required Tensor HistoryItems { get; init; }       // (B, T) int64
+    public required Tensor HistoryCategories { get; init; }  // (B, T) int64
+    public required Tensor HistoryTimes { get; init; }       // (B, T) int64 Unix seconds, 0 at padding
+    public required Tensor Mask { get; init; }               // (B, T) bool
+    public required Tensor Lengths { get; init; }            // (B) int64
+    public required Tensor NegativeItems { get; init; }      // (B, T) int64, 0 where no negative
+    public required Tensor NegativeCategories { get; init; } // (B, T) int64
+    public required Tensor Items { get; init; }              // (B) int64 candidate
+    public required Tensor Categories { get; init; }         // (B) int64 candidate
+    public required Tensor Times { get; init; }              // (B) int64 candidate time, Unix seconds
+    public required Tensor Labels { get; init; }             // (B) float32
+    public Tensor? Relevance { get; init; }                  // (B, T) float32 planted truth, synthetic data only
+    /// <summary>Raw user ids, host side (GAUC groups by user).</summary>
+    public required long[] Users { get; init; }
+    /// <summary>Planted click probabilities, host side, when every sample has one.</summary>
+    public double[]? ClickProbabilities { get; init; }
+
+    public int Size => Users.Length;
+    public long MaxLength => HistoryItems.shape[1];
+    public Device Device => Items.device;
+
+    /// <summary>
+    /// Collates samples into a batch: vocabulary lookup (unknown ids → OOV), left padding to the longest history
+    /// (capped at <paramref name="maxLength"/>, most recent kept), masks and lengths, all created on <paramref name="device"/>.
+    /// </summary>
+    public static Batch Collate(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab, int maxLength, Device? device = null)
+    {
+        if (samples.Count == 0) throw new ArgumentException("a batch needs at least one sample", nameof(samples));
+        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maximum history length must be at least 1");
+        device ??= CPU;
+        int b = samples.Count;
+        int t = Math.Max(1, samples.Max(s => Math.Min(s.HistoryLength, maxLength)));
+        var hi = new long[b * t]; var hc = new long[b * t]; var ht = new long[b * t];
+        var ni = new long[b * t]; var nc = new long[b * t];
+        var mask = new bool[b * t]; var lengths = new long[b];
+        var items = new long[b]; var cats = new long[b]; var times = new long[b]; var labels = new float[b];
+        var users = new long[b];
+        bool hasRelevance = samples.All(s => s.Relevance is not null);
+        var relevance = hasRelevance ? new float[b * t] : null;
+        bool hasProbability = samples.All(s => s.ClickProbability is not null);
+        var probabilities = hasProbability ? new double[b] : null;
+        for (int r = 0; r < b; r++)
+        {
+            var s = samples[r];
+            int len = Math.Min(s.HistoryLength, maxLength), from = s.HistoryLength - len, pad = t - len;
+            bool hasNegatives = s.NegativeItems.Length == s.HistoryLength && s.HistoryLength > 0;
+            for (int k = 0; k < len; k++)
+            {
+                int src = from + k, dst = r * t + pad + k;
+                hi[dst] = vocab.Items.IndexOf(s.HistoryItems[src]);
+                hc[dst] = vocab.Categories.IndexOf(s.HistoryCategories[src]);
+                ht[dst] = s.HistoryTimes[src];
+                mask[dst] = true;
+                if (hasNegatives)
+                {
+                    ni[dst] = vocab.Items.IndexOf(s.NegativeItems[src]);
+                    nc[dst] = vocab.Categories.IndexOf(s.NegativeCategories[src]);
+                }
+                if (relevance is not null) relevance[dst] = s.Relevance![src];
+            }
+            lengths[r] = len;
+            items[r] = vocab.Items.IndexOf(s.Item);
+            cats[r] = vocab.Categories.IndexOf(s.Category);
+            times[r] = s.Time;
+            labels[r] = s.Label;
+            users[r] = s.User;
+            if (probabilities is not null) probabilities[r] = s.ClickProbability!.Value;
+        }
+        long[] bt = [b, t];
+        return new Batch
+        {
+            HistoryItems = tensor(hi, bt, device: device),
+            HistoryCategories = tensor(hc, bt, device: device),
+            HistoryTimes = tensor(ht, bt, device: device),
+            Mask = tensor(mask, bt, device: device),
+            Lengths = tensor(lengths, device: device),
+            NegativeItems = tensor(ni, bt, device: device),
+            NegativeCategories = tensor(nc, bt, device: device),
+            Items = tensor(items, device: device),
+            Categories = tensor(cats, device: device),
+            Times = tensor(times, device: device),
+            Labels = tensor(labels, device: device),
+            Relevance = relevance is null ? null : tensor(relevance, bt, device: device),
+            Users = users,
+            ClickProbabilities = probabilities,
+        };
+    }
+
+    public void Dispose()
+    {
+        foreach (var x in new[] { HistoryItems, HistoryCategories, HistoryTimes, Mask, Lengths, NegativeItems, NegativeCategories, Items, Categories, Times, Labels, Relevance })
+            x?.Dispose();
+    }
+}

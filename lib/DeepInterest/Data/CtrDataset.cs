@@ -1,0 +1,28 @@
+namespace DeepInterest.Data;
+
+/// <summary>
+/// A data set ready for training: train / validation / test samples and the vocabularies built from the training
+/// samples only. <see cref="Log"/> is the behaviour log it came from, when there is one (for tables and plots).
+/// </summary>
+public sealed class CtrDataset
+{
+    public string Name { get; }
+    public IReadOnlyList<CtrSample> Train { get; }
+    public IReadOnlyList<CtrSample> Validation { get; }
+    public IReadOnlyList<CtrSample> Test { get; }
+    public FeatureVocabulary Vocabulary { get; }
+    public IReadOnlyList<Behavior>? Log { get; init; }
+
+    public CtrDataset(string name, IReadOnlyList<CtrSample> train, IReadOnlyList<CtrSample> validation, IReadOnlyList<CtrSample> test)
+    {
+        if (train.Count == 0) throw new InvalidDataException($"{name}: the training split is empty");
+        if (test.Count == 0) throw new InvalidDataException($"{name}: the test split is empty");
+        Name = name;
+        Train = train;
+        Validation = validation;
+        Test = test;
+        Vocabulary = FeatureVocabulary.Build(train);
+    }
+
+    public override string ToString() => $"{Name}: {Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples, {Vocabulary.Items.Size - 2:N0} items, {Vocabulary.Categories.Size - 2:N0} categories";
+}
