@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DeepInterest.Data;
+using DeepInterest.Metrics;
+using DeepInterest.Models;
+using DeepInterest.Plots;
+using DeepInterest.Training;
+using Spectre.Console;
+
+namespace DeepInterest.Cli.Commands;
+
+/// <summary><c>compare</c>: train each model on one data set, print the table, write results.json and report.html.</summary>
+internal static class CompareCommand
+{
+    private const string Baseline = "avgpool";
+
+    public static Command Create()
+    {
+        var models = new Option<string>("--models") { Description = "comma-separated model names", DefaultValueFactory = _ => string.Join(",", ModelZoo.Names) };
+        var data = new Option<string>("--data") { Description = $"data set: {string.Join(", ", DatasetCatalog.Names)}", DefaultValueFactory = _ => "synthetic" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "folder with the real data set's files" };
+        var epochs = new Option<int>("--epochs") { Description = "maximum epochs (early stopping on validation AUC)", DefaultValueFactory = _ => new TrainerConfig().Epochs };
+        var seed = new Option<int>("--seed") { Description = "seed for data, initialisation and shuffling", DefaultValueFactory = _ => 42 };
+        var device = new Option<string?>("--device") { Description = "cpu | cuda | cuda:N (default: CUDA when available, else CPU; env DEEPINTEREST_DEVICE)" };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => new TrainerConfig().BatchSize };
+        var maxLength = new Option<int>("--max-length") { Description = "most recent behaviours kept per history", DefaultValueFactory = _ => new TrainerConfig().MaxLength };
+        var embedding = new Option<int>("--embedding-dim") { Description = "embedding size per field (item, category)", DefaultValueFactory = _ => new ModelOptions().EmbeddingDim };
+        var output = new Option<string>("--out") { Description = "folder for results.json and report.html", DefaultValueFactory = _ => Path.Combine("artifacts", "compare") };
+        var command = new Command("compare", "Train the models on one data set and compare AUC, GAUC, logloss and cost")
+        {
+            models, data, dataDir, epochs, seed, device, batchSize, maxLength, embedding, output,
+        };
+        command.SetAction(parse => Run(
+            parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(output)!,
+            new TrainerConfig
+            {
+                Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed), Device = parse.GetValue(device),
+                BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength),
+            },
+            new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }));
+        return command;
+    }
+
+    private static int Run(string[] models, string dataName, string? dataDir, string outDir, TrainerConfig config, ModelOptions options)
+    {
+        foreach (var name in models) ModelZoo.Describe(name);
+        var clock = Stopwatch.StartNew();
+        var data = AnsiConsole.Status().Start($"Loading {dataName}…", _ => DatasetCatalog.Load(dataName, dataDir, config.Seed));
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {clock.Elapsed.TotalSeconds:F1} s)[/]");
+        var trainer = new Trainer(config);
+        AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {config.Seed}, ≤{config.Epochs} epochs, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");
+
+        List<ModelResult> results = [];
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var tasks = models.ToDictionary(m => m, m => ctx.AddTask(m, autoStart: false, maxValue: 1));
+                results = Comparison.Run(data, models, config, options, (name, p) =>
+                {
+                    var task = tasks[name];
+                    if (!task.IsStarted) task.StartTask();
+                    task.Value = Math.Min(1, ((p.Epoch - 1) + (double)p.Step / p.StepsPerEpoch) / p.Epochs);
+                    task.Description = $"{name} epoch {p.Epoch}/{p.Epochs} loss {p.RunningLoss:F4}";
+                });
+                foreach (var task in tasks.Values) { task.Value = task.MaxValue; task.StopTask(); }
+            });
+
+        var baseline = results.FirstOrDefault(r => r.Model.Equals(Baseline, StringComparison.OrdinalIgnoreCase));
+        PrintTable(results, baseline);
+        Directory.CreateDirectory(outDir);
+        WriteJson(results, Path.Combine(outDir, "results.json"));
+        WriteReport(results, baseline, data, config, Path.Combine(outDir, "report.html"));
+        var peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+        AnsiConsole.MarkupLineInterpolated($"[grey]wrote {Path.Combine(outDir, "results.json")} and report.html; total {clock.Elapsed.TotalSeconds:F0} s; peak memory {peakMiB:F0} MiB[/]");
+        return 0;
+    }
+
+    private static string RelaImpr(ModelResult r, ModelResult? baseline) =>
+        baseline is null ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Test.Auc, baseline.Test.Auc):+0.0;-0.0;0.0}%";
+
+    private static IReadOnlyList<string> Row(ModelResult r, ModelResult? baseline) =>
+    [
+        r.Model, r.Parameters.ToString("N0"), r.Test.Auc.ToString("F4"), r.Test.Gauc.ToString("F4"), r.Test.LogLoss.ToString("F4"),
+        RelaImpr(r, baseline), r.Training.TrainSeconds.ToString("F1"), r.Training.TrainSamplesPerSecond.ToString("N0"), r.LatencyMsPer1000.ToString("F2"),
+    ];
+
+    private static readonly string[] Header = ["model", "params", "test AUC", "GAUC", "logloss", $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand."];
+
+    private static void PrintTable(IReadOnlyList<ModelResult> results, ModelResult? baseline)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var h in Header) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var r in results) table.AddRow(Row(r, baseline).Select(Markup.Escape).ToArray());
+        AnsiConsole.Write(table);
+    }
+
+    private static void WriteJson(IReadOnlyList<ModelResult> results, string path)
+    {
+        var rows = results.Select(r => new JsonRow(r.Model, r.Test.Auc, r.Test.Gauc, r.Test.LogLoss, r.Parameters,
+            r.Training.TrainSeconds, r.Training.TrainSamplesPerSecond, r.LatencyMsPer1000));
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private sealed record JsonRow(
+        [property: JsonPropertyName("model")] string Model,
+        [property: JsonPropertyName("auc")] double Auc,
+        [property: JsonPropertyName("gauc")] double Gauc,
+        [property: JsonPropertyName("logloss")] double LogLoss,
+        [property: JsonPropertyName("params")] long Params,
+        [property: JsonPropertyName("train_seconds")] double TrainSeconds,
+        [property: JsonPropertyName("train_samples_per_second")] double TrainSamplesPerSecond,
+        [property: JsonPropertyName("latency_ms_per_1000")] double LatencyMsPer1000);
+
+    private static void WriteReport(IReadOnlyList<ModelResult> results, ModelResult? baseline, CtrDataset data, TrainerConfig config, string path)
+    {
+        var names = results.Select(r => r.Model).ToList();
+        new HtmlReport($"DeepInterest comparison — {data.Name}")
+            .Paragraph($"{data}. Seed {config.Seed}, at most {config.Epochs} epochs with early stopping on validation AUC, batch {config.BatchSize}, history ≤ {config.MaxLength}.")
+            .Table(Header, results.Select(r => Row(r, baseline)))
+            .Chart(TrainingPlots.AucBars(names, results.Select(r => r.Test.Auc).ToList()))
+            .Chart(TrainingPlots.LearningCurves(results.Select(r => (r.Model, r.Training.History))))
+            .Chart(TrainingPlots.LossCurves(results.Select(r => (r.Model, r.Training.History))))
+            .Chart(TrainingPlots.CostProfile(results))
+            .Save(path);
+    }
+}

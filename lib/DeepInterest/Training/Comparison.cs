@@ -1,0 +1,41 @@
+using DeepInterest.Data;
+using DeepInterest.Layers;
+using DeepInterest.Metrics;
+using DeepInterest.Models;
+using TorchSharp;
+
+namespace DeepInterest.Training;
+
+/// <summary>One trained model's row in a comparison: test metrics, size and cost.</summary>
+public sealed record ModelResult(string Model, long Parameters, MetricReport Test, TrainingResult Training, double LatencyMsPer1000);
+
+/// <summary>Trains several models of the <see cref="ModelZoo"/> on one data set under one seed and evaluates them on its test split.</summary>
+public static class Comparison
+{
+    /// <param name="progress">Called with the model's name on every training step.</param>
+    public static List<ModelResult> Run(CtrDataset data, IReadOnlyList<string> models, TrainerConfig config,
+        ModelOptions? options = null, Action<string, TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        foreach (var name in models) ModelZoo.Describe(name); // fail on a typo before hours of training
+        var space = FeatureSpace.From(data.Vocabulary);
+        var trainer = new Trainer(config);
+        var results = new List<ModelResult>();
+        foreach (var name in models)
+        {
+            torch.manual_seed(config.Seed); // same initialisation for a model under a seed, whatever ran before it
+            using var model = ModelZoo.Create(name, space, options);
+            var reporter = progress is null ? null : new StepReporter(p => progress(name, p));
+            var training = trainer.Fit(model, data, reporter, cancellation);
+            var test = CtrMetrics.Evaluate(trainer.Predict(model, data.Test, data.Vocabulary));
+            var latency = trainer.MeasureLatency(model, data.Test, data.Vocabulary);
+            results.Add(new ModelResult(name, model.ParameterCount(), test, training, latency));
+        }
+        return results;
+    }
+}
+
+/// <summary>Reports synchronously on the training thread (System.Progress would post to the thread pool, out of order).</summary>
+internal sealed class StepReporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value) => report(value);
+}
