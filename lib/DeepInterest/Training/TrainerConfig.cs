@@ -13,7 +13,7 @@ public sealed record TrainerConfig
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     /// <summary>Maximum global L2 norm of the gradient; null turns clipping off.</summary>
     public double? ClipGradNorm { get; init; } = 5.0;
-    /// <summary>Epochs without a better validation AUC before training stops.</summary>
+    /// <summary>Training stops after this many epochs in a row without a better validation AUC (at least 1; ≥ <see cref="Epochs"/> never stops early).</summary>
     public int Patience { get; init; } = 2;
     /// <summary>Seeds libtorch (dropout, sampling) and the per-epoch shuffles: one seed, one result on CPU.</summary>
     public int Seed { get; init; } = 42;
@@ -32,7 +32,7 @@ public sealed record TrainerConfig
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "learning rate must be a positive number");
         if (ClipGradNorm is { } clip && !(clip > 0))
             throw new ArgumentOutOfRangeException(nameof(ClipGradNorm), clip, "gradient clipping norm must be positive (or null for no clipping)");
-        if (Patience < 0) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "patience cannot be negative");
+        if (Patience < 1) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "patience must be at least 1 epoch; set it to Epochs or more to never stop early");
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");
     }
 }
