@@ -36,38 +36,31 @@ public sealed class Trainer
         model.to(Device);
         using var optimizer = CreateOptimizer(model);
         var history = new List<EpochRecord>();
-        var best = new BestWeights();
+        using var best = new BestWeights();
         var clock = Stopwatch.StartNew();
         double trainingSeconds = 0;
         long trainedSamples = 0;
-        try
+        for (int epoch = 1; epoch <= Config.Epochs; epoch++)
         {
-            for (int epoch = 1; epoch <= Config.Epochs; epoch++)
-            {
-                var epochClock = Stopwatch.StartNew();
-                double trainLoss = TrainEpoch(model, optimizer, data, epoch, progress, ct);
-                double epochTrainingSeconds = epochClock.Elapsed.TotalSeconds;
-                MetricReport? validation = data.Validation.Count > 0 ? CtrMetrics.Evaluate(Predict(model, data.Validation, data.Vocabulary)) : null;
-                history.Add(new EpochRecord(epoch, trainLoss, validation?.Auc ?? double.NaN, validation?.Gauc ?? double.NaN,
-                    validation?.LogLoss ?? double.NaN, epochClock.Elapsed.TotalSeconds, data.Train.Count / epochTrainingSeconds));
-                trainingSeconds += epochTrainingSeconds;
-                trainedSamples += data.Train.Count;
+            var epochClock = Stopwatch.StartNew();
+            double trainLoss = TrainEpoch(model, optimizer, data, epoch, progress, ct);
+            double epochTrainingSeconds = epochClock.Elapsed.TotalSeconds;
+            MetricReport? validation = data.Validation.Count > 0 ? CtrMetrics.Evaluate(Predict(model, data.Validation, data.Vocabulary)) : null;
+            history.Add(new EpochRecord(epoch, trainLoss, validation?.Auc ?? double.NaN, validation?.Gauc ?? double.NaN,
+                validation?.LogLoss ?? double.NaN, epochClock.Elapsed.TotalSeconds, data.Train.Count / epochTrainingSeconds));
+            trainingSeconds += epochTrainingSeconds;
+            trainedSamples += data.Train.Count;
 
-                // Without a validation split, the lowest training loss picks the epoch (higher score is better).
-                double score = validation?.Auc ?? -trainLoss;
-                if (best.Offer(model, epoch, score))
-                {
-                    if (Config.CheckpointDirectory is { } folder)
-                        Checkpoint.Save(model, Path.Combine(folder, Checkpoint.BestFileName));
-                }
-                else if (epoch - best.Epoch >= Config.Patience) break;
+            // Without a validation split, the lowest training loss picks the epoch (higher score is better).
+            double score = validation?.Auc ?? -trainLoss;
+            if (best.Offer(model, epoch, score))
+            {
+                if (Config.CheckpointDirectory is { } folder)
+                    Checkpoint.Save(model, Path.Combine(folder, Checkpoint.BestFileName));
             }
-            best.Restore(model);
+            else if (epoch - best.Epoch >= Config.Patience) break;
         }
-        finally
-        {
-            best.Dispose();
-        }
+        best.Restore(model);
         return new TrainingResult(history, best.Epoch, clock.Elapsed.TotalSeconds, trainedSamples / trainingSeconds);
     }
 
