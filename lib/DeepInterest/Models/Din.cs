@@ -10,9 +10,10 @@ public sealed record DinConfig
 {
     /// <summary>
     /// Mini-batch-aware L2 strength used by the <c>din-dice-mba</c> variant. The penalty is added to the batch-mean
-    /// log loss, so a row that occurs once in the training data is pulled towards 0 with force 2λ‖w‖ at each
-    /// step it appears in, while the gradient of its data term is about 1/B of a sample's: 0.01 shrinks the long tail
-    /// of rare items firmly and leaves frequent ones (large n_j) almost free. A starting point, to tune per data set.
+    /// log loss and its gradient on embedding row j is 2λ·(n_jB / n_j)·w_j: a row seen once in training is pulled
+    /// by 2λ·w_j in the step it appears in, against a data gradient that the batch mean divides by B, while a row
+    /// seen thousands of times is barely touched. 0.01 therefore shrinks the long tail of rare items firmly and
+    /// leaves frequent ones free; a starting point, to tune per data set.
     /// </summary>
     public const double SuggestedMbaLambda = 0.01;
 
