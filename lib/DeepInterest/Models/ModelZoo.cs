@@ -15,6 +15,12 @@ public static class ModelZoo
     private static readonly Dictionary<string, (string Description, Func<FeatureSpace, ModelOptions, CtrModel> Create)> registry =
         new(StringComparer.OrdinalIgnoreCase)
         {
+            ["avgpool"] = ("Embedding & MLP baseline: mean-pooled history + candidate → MLP 200-80 (DIN paper §4.2)",
+                (space, o) => new EmbeddingMlp(space, o)),
+            ["din"] = ("DIN: local activation unit (raw attention weights) + MLP 200-80, PReLU (Zhou et al., KDD'18)",
+                (space, o) => new Din(space, o)),
+            ["din-dice-mba"] = ("DIN with Dice activations and mini-batch-aware L2 on the embeddings (paper §4.1, §4.3)",
+                (space, o) => new Din(space, o, new DinConfig { Activation = Activation.Dice, MbaLambda = DinConfig.SuggestedMbaLambda })),
         };
 
     public static IReadOnlyList<string> Names => registry.Keys.ToList();

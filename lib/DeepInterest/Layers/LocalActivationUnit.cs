@@ -1,0 +1,86 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DeepInterest.Layers;
+
+/// <summary>
+/// DIN's local activation unit (Zhou et al., KDD'18, Fig. 2 right, Eq. 3): the user's interest in candidate c is
+/// v_U(c) = Σ_j a(e_j, e_c) · e_j, where the weight a(e_j, e_c) = MLP([e_j; e_c; e_j − e_c; e_j ⊙ e_c]) scores how
+/// relevant behaviour j is to the candidate. By default the weights are raw scores, not a softmax: the paper
+/// abandons normalization "to reserve the intensity of user interests", so a history with many relevant
+/// behaviours yields a larger interest vector. With <c>softmax</c> the weights are normalized over the real
+/// positions (an all-padding row gets all-zero weights).
+/// The scoring MLP runs on the real positions only: padding never reaches it, so padding can neither receive a
+/// weight (it is exactly 0) nor shift Dice's batch statistics.
+/// </summary>
+public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor Pooled, Tensor Weights)>
+{
+    private readonly long dim;
+    private readonly Mlp scorer;
+    private readonly bool softmax;
+
+    /// <param name="dim">Size E of one behaviour embedding (history and candidate).</param>
+    /// <param name="hidden">Hidden sizes of the scoring MLP (paper's code: 80-40).</param>
+    /// <param name="activation">Hidden activation of the scoring MLP.</param>
+    /// <param name="softmax">Normalize the weights over the real positions (the paper does not).</param>
+    public LocalActivationUnit(long dim, IReadOnlyList<long> hidden, Activation activation = Activation.PReLU, bool softmax = false)
+        : base(nameof(LocalActivationUnit))
+    {
+        if (dim < 1) throw new ArgumentOutOfRangeException(nameof(dim), dim, "embedding size must be positive");
+        this.dim = dim;
+        scorer = new Mlp(4 * dim, hidden, outputs: 1, activation);
+        this.softmax = softmax;
+        RegisterComponents();
+    }
+
+    /// <summary>History (B, T, E), candidate (B, E), mask (B, T) bool true = real → interest (B, E) and weights (B, T).</summary>
+    public override (Tensor Pooled, Tensor Weights) forward(Tensor history, Tensor candidate, Tensor mask)
+    {
+        CheckShapes(history, candidate, mask);
+        if (history.shape[2] != dim)
+            throw new ArgumentException($"local activation unit was built for embeddings of size {dim}, got history of size {history.shape[2]}", nameof(history));
+        using var scope = NewDisposeScope();
+        long b = history.shape[0], t = history.shape[1], e = history.shape[2];
+        var real = mask.reshape(-1).nonzero().squeeze(1);                                  // (N) flat indices of real positions
+        var scores = zeros(b * t, dtype: history.dtype, device: history.device);         // (B·T) padding stays exactly 0
+        if (real.shape[0] > 0)
+        {
+            var behaviours = history.reshape(-1, e).index_select(0, real);                 // (N, E)
+            var candidates = candidate.unsqueeze(1).expand(b, t, e).reshape(-1, e).index_select(0, real); // (N, E)
+            var features = cat([behaviours, candidates, behaviours - candidates, behaviours * candidates], 1); // (N, 4E)
+            scores = scores.index_copy(0, real, scorer.forward(features).squeeze(1));    // (B·T)
+        }
+        var weights = scores.reshape(b, t);                                                // (B, T)
+        if (softmax) weights = MaskedSoftmax(weights, mask);
+        var pooled = (weights.unsqueeze(-1) * history).sum(1);                             // (B, E)
+        return (pooled.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Softmax over the real positions of each row; padding and all-padding rows get weight 0, never NaN.</summary>
+    private static Tensor MaskedSoftmax(Tensor scores, Tensor mask)
+    {
+        var padding = mask.logical_not();                                                  // (B, T)
+        var masked = scores.masked_fill(padding, double.NegativeInfinity);                 // (B, T)
+        // Shift by the row maximum for stability (softmax is shift-invariant, so no gradient is needed through it);
+        // an all-padding row's maximum is −∞ and is replaced by 0 so that its exponentials are exp(−∞) = 0.
+        var rowMax = masked.max(1, keepdim: true).values.detach();                         // (B, 1)
+        rowMax = rowMax.masked_fill(padding.all(1, keepdim: true), 0);                     // (B, 1)
+        var exponentials = (masked - rowMax).exp();                                        // (B, T) 0 at padding
+        // A row with a real position has the maximum's exp(0) = 1 in its sum, so clamping at 1 only affects
+        // all-padding rows, whose 0 / 1 = 0.
+        return exponentials / exponentials.sum(1, keepdim: true).clamp_min(1);             // (B, T)
+    }
+
+    private static void CheckShapes(Tensor history, Tensor candidate, Tensor mask)
+    {
+        string Shape(Tensor x) => $"({string.Join(", ", x.shape)})";
+        if (history.dim() != 3 || candidate.dim() != 2 || mask.dim() != 2
+            || candidate.shape[0] != history.shape[0] || candidate.shape[1] != history.shape[2]
+            || mask.shape[0] != history.shape[0] || mask.shape[1] != history.shape[1])
+            throw new ArgumentException(
+                $"local activation unit expects history (B, T, E), candidate (B, E), mask (B, T); got {Shape(history)}, {Shape(candidate)}, {Shape(mask)}");
+        if (mask.dtype != ScalarType.Bool)
+            throw new ArgumentException($"local activation unit expects a bool mask (true = real behaviour), got {mask.dtype}", nameof(mask));
+    }
+}
