@@ -21,8 +21,10 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
 {
     private readonly Embedding items;
     private readonly Embedding categories;
-    private readonly Tensor itemCounts;      // (V_item) float32, training occurrences n_j (≥ 1)
-    private readonly Tensor categoryCounts;  // (V_cat)
+    // Training occurrences n_j (≥ 1) as buffers: they move with the module's device and are saved with the weights
+    // (like BatchNorm's running statistics) so that a resumed run regularizes exactly as before.
+    private readonly Tensor itemCounts;      // (V_item) float32
+    private readonly Tensor categoryCounts;  // (V_cat) float32
 
     public long Dim { get; }
 
@@ -44,8 +46,6 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
         categoryCounts = tensor(space.CategoryCounts.Select(c => (float)Math.Max(c, 1)).ToArray());
         Dim = 2 * dimPerField;
         RegisterComponents();
-        register_buffer("item_counts", itemCounts, persistent: false);
-        register_buffer("category_counts", categoryCounts, persistent: false);
     }
 
     /// <summary>(…) item and category indices → (…, 2D).</summary>

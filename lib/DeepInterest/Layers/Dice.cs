@@ -26,7 +26,11 @@ public sealed class Dice : Module<Tensor, Tensor>
     public override Tensor forward(Tensor s)
     {
         using var scope = NewDisposeScope();
-        var p = standardize.forward(s).sigmoid();       // (N, H)
+        // A single row has no batch variance (BatchNorm refuses it in training): standardize it with the running statistics.
+        var standardized = training && s.shape[0] < 2
+            ? functional.batch_norm(s, standardize.running_mean, standardize.running_var, training: false, eps: standardize.eps)
+            : standardize.forward(s);
+        var p = standardized.sigmoid();                  // (N, H)
         return (p * s + (1 - p) * alpha * s).MoveToOuterDisposeScope();
     }
 }
