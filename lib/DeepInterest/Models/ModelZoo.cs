@@ -15,6 +15,7 @@ public static class ModelZoo
     private static readonly Dictionary<string, (string Description, Func<FeatureSpace, ModelOptions, CtrModel> Create)> registry =
         new(StringComparer.OrdinalIgnoreCase)
         {
+            ["dsin"] = ("DSIN: 30-min sessions, self-attention with bias encoding per session, Bi-LSTM across sessions, two candidate attentions (Feng et al., IJCAI'19)", (space, options) => new Dsin(space, options)),
         };
 
     public static IReadOnlyList<string> Names => registry.Keys.ToList();
