@@ -67,7 +67,9 @@ public sealed record SessionLayout(int Batch, int Sessions, int SessionLength, l
         for (int b = 0; b < batch; b++)
         {
             var real = Enumerable.Range(0, t).Where(p => mask[b * t + p]).ToArray();
-            var ranges = Sessionizer.Split(real.Select(p => times[b * t + p]).ToArray(), gap, k, l);
+            IReadOnlyList<SessionRange> ranges;
+            try { ranges = Sessionizer.Split(real.Select(p => times[b * t + p]).ToArray(), gap, k, l); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"batch row {b} (positions count real behaviours only): {e.Message}", e); }
             for (int s = 0; s < ranges.Count; s++)
             {
                 int slot = k - ranges.Count + s;
