@@ -75,7 +75,7 @@ public class DsinTests(ITestOutputHelper output)
     public void BiLstmOutputsAtRealStepsIgnoreLeftPaddingWhateverItHolds()
     {
         manual_seed(1);
-        var lstm = new LeftPaddedBiLstm(3, 5);
+        var lstm = new LeftPaddedBiLstm(3, 5, layers: 2);
         var real = randn(1, 2, 3);
         var padded = cat([randn(1, 3, 3) * 10, real], 1);                   // (1, 5, 3): 3 garbage padding steps
         var mask = tensor(new[] { false, false, false, true, true }).unsqueeze(0);

@@ -10,7 +10,8 @@ namespace DeepInterest.Layers;
 /// interacting layer (Feng et al., IJCAI'19, §4.3, Eq. 6). A recurrence only ignores padding that comes AFTER the
 /// real steps, so each direction reads its real steps first: the forward LSTM reads the sequence rotated so the
 /// real steps (oldest first) lead, the backward LSTM reads it flipped (newest first). Outputs are mapped back to
-/// the input's slots; H_t averages the two directions as the paper's code does (merge "ave"), zero at padding.
+/// the input's slots; H_t averages the two directions, zero at padding. Like the paper's code (DeepCTR's BiLSTM,
+/// merge "ave") each direction is its own LSTM stack; the code stacks two layers, the default here is one.
 /// </summary>
 public sealed class LeftPaddedBiLstm : Module<Tensor, Tensor, Tensor>
 {
@@ -18,11 +19,11 @@ public sealed class LeftPaddedBiLstm : Module<Tensor, Tensor, Tensor>
     private readonly LSTM backwardLstm;
     private readonly long hidden;
 
-    public LeftPaddedBiLstm(long inputs, long hidden) : base(nameof(LeftPaddedBiLstm))
+    public LeftPaddedBiLstm(long inputs, long hidden, long layers = 1) : base(nameof(LeftPaddedBiLstm))
     {
         this.hidden = hidden;
-        forwardLstm = LSTM(inputs, hidden, batchFirst: true);
-        backwardLstm = LSTM(inputs, hidden, batchFirst: true);
+        forwardLstm = LSTM(inputs, hidden, numLayers: layers, batchFirst: true);
+        backwardLstm = LSTM(inputs, hidden, numLayers: layers, batchFirst: true);
         RegisterComponents();
     }
 

@@ -10,6 +10,8 @@ namespace DeepInterest.Layers;
 /// sessions — multi-head self-attention among a session's behaviours, then a position-wise feed-forward network,
 /// each with a residual connection and layer normalization — then the average over the session's real behaviours,
 /// I_k = avg(I^Q_k). Input (B, K, L, E) with a behaviour mask (B, K, L); output (B, K, E), zero for empty sessions.
+/// The feed-forward width is 4·E as in the paper's code; that code switches layer normalization off, this layer
+/// keeps the standard Transformer layer the paper describes.
 /// </summary>
 public sealed class SessionInterestExtractor : Module<Tensor, Tensor, Tensor>
 {

@@ -16,6 +16,8 @@ public sealed record DsinConfig
     public int SessionLength { get; init; } = 10;
     /// <summary>Self-attention heads; must divide the behaviour embedding size 2·EmbeddingDim.</summary>
     public int Heads { get; init; } = 4;
+    /// <summary>LSTM layers per direction in the session interest interacting layer (the paper's code uses 2).</summary>
+    public int LstmLayers { get; init; } = 1;
     public IReadOnlyList<long> AttentionHidden { get; init; } = [64, 16];
     public IReadOnlyList<long> MlpHidden { get; init; } = [200, 80];
     public Activation Activation { get; init; } = Activation.ReLU;
@@ -43,13 +45,13 @@ public sealed class Dsin : CtrModel
     public Dsin(FeatureSpace space, ModelOptions options, DsinConfig? config = null) : base(nameof(Dsin))
     {
         this.config = config ?? new DsinConfig();
-        if (this.config.Sessions < 1 || this.config.SessionLength < 1)
-            throw new ArgumentException($"DSIN needs at least one session of one behaviour, got K = {this.config.Sessions}, L = {this.config.SessionLength}", nameof(config));
+        if (this.config.Sessions < 1 || this.config.SessionLength < 1 || this.config.LstmLayers < 1)
+            throw new ArgumentException($"DSIN needs K, L and LSTM layers of at least 1, got K = {this.config.Sessions}, L = {this.config.SessionLength}, layers = {this.config.LstmLayers}", nameof(config));
         embedding = new BehaviorEmbedding(space, options.EmbeddingDim);
         long dim = embedding.Dim;
         biasEncoding = new BiasEncoding(this.config.Sessions, this.config.SessionLength, dim);
         extractor = new SessionInterestExtractor(dim, this.config.Heads);
-        interacting = new LeftPaddedBiLstm(dim, dim);
+        interacting = new LeftPaddedBiLstm(dim, dim, this.config.LstmLayers);
         interestAttention = new SessionActivationAttention(dim, this.config.AttentionHidden);
         interactionAttention = new SessionActivationAttention(dim, this.config.AttentionHidden);
         mlp = new Mlp(3 * dim, this.config.MlpHidden, 1, this.config.Activation);
