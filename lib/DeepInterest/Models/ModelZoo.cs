@@ -21,6 +21,8 @@ public static class ModelZoo
                 (space, o) => new Din(space, o)),
             ["din-dice-mba"] = ("DIN with Dice activations and mini-batch-aware L2 on the embeddings (paper §4.1, §4.3)",
                 (space, o) => new Din(space, o, new DinConfig { Activation = Activation.Dice, MbaLambda = DinConfig.SuggestedMbaLambda })),
+            ["dsin"] = ("DSIN: 30-min sessions, self-attention with bias encoding per session, Bi-LSTM across sessions, two candidate attentions (Feng et al., IJCAI'19)",
+                (space, o) => new Dsin(space, o)),
         };
 
     public static IReadOnlyList<string> Names => registry.Keys.ToList();

@@ -1,0 +1,93 @@
+using DeepInterest.Data;
+using DeepInterest.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepInterest.Models;
+
+/// <summary>DSIN's knobs; defaults follow the paper (30-minute sessions, K = 5, L = 10, MLP 200-80).</summary>
+public sealed record DsinConfig
+{
+    /// <summary>A gap of MORE than this many seconds starts a new session.</summary>
+    public long Gap { get; init; } = Sessionizer.DefaultGap;
+    /// <summary>K: most recent sessions kept.</summary>
+    public int Sessions { get; init; } = 5;
+    /// <summary>L: most recent behaviours kept per session.</summary>
+    public int SessionLength { get; init; } = 10;
+    /// <summary>Self-attention heads; must divide the behaviour embedding size 2·EmbeddingDim.</summary>
+    public int Heads { get; init; } = 4;
+    /// <summary>LSTM layers per direction in the session interest interacting layer (the paper's code uses 2).</summary>
+    public int LstmLayers { get; init; } = 1;
+    public IReadOnlyList<long> AttentionHidden { get; init; } = [64, 16];
+    public IReadOnlyList<long> MlpHidden { get; init; } = [200, 80];
+    public Activation Activation { get; init; } = Activation.ReLU;
+}
+
+/// <summary>
+/// Deep Session Interest Network (Feng et al., IJCAI'19). The history is cut into sessions (§4.1,
+/// <see cref="Sessionizer"/>); each session's behaviours plus bias encoding (Eq. 2) go through a shared self-attention
+/// layer and are averaged into a session interest I_k (§4.2, Eq. 3–5); a Bi-LSTM over the sessions gives H_k (§4.3,
+/// Eq. 6); the candidate attends over I and over H (§4.4, Eq. 7–8); [e_c; U^I; U^H] → MLP → logit.
+/// Diagnostics: "session_attention" (B, K) over I, "session_index" (B, T) slot of each history position (−1 when
+/// padding or dropped), "session_mask" (B, K).
+/// </summary>
+public sealed class Dsin : CtrModel
+{
+    private readonly BehaviorEmbedding embedding;
+    private readonly BiasEncoding biasEncoding;
+    private readonly SessionInterestExtractor extractor;
+    private readonly LeftPaddedBiLstm interacting;
+    private readonly SessionActivationAttention interestAttention;
+    private readonly SessionActivationAttention interactionAttention;
+    private readonly Mlp mlp;
+    private readonly DsinConfig config;
+
+    public Dsin(FeatureSpace space, ModelOptions options, DsinConfig? config = null) : base(nameof(Dsin))
+    {
+        this.config = config ?? new DsinConfig();
+        if (this.config.Sessions < 1 || this.config.SessionLength < 1 || this.config.LstmLayers < 1)
+            throw new ArgumentException($"DSIN needs K, L and LSTM layers of at least 1, got K = {this.config.Sessions}, L = {this.config.SessionLength}, layers = {this.config.LstmLayers}", nameof(config));
+        embedding = new BehaviorEmbedding(space, options.EmbeddingDim);
+        long dim = embedding.Dim;
+        biasEncoding = new BiasEncoding(this.config.Sessions, this.config.SessionLength, dim);
+        extractor = new SessionInterestExtractor(dim, this.config.Heads);
+        interacting = new LeftPaddedBiLstm(dim, dim, this.config.LstmLayers);
+        interestAttention = new SessionActivationAttention(dim, this.config.AttentionHidden);
+        interactionAttention = new SessionActivationAttention(dim, this.config.AttentionHidden);
+        mlp = new Mlp(3 * dim, this.config.MlpHidden, 1, this.config.Activation);
+        RegisterComponents();
+    }
+
+    public override CtrOutput forward(Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        int b = batch.Size, k = config.Sessions, l = config.SessionLength;
+        var device = batch.Device;
+        // Sessionizing needs the timestamps on the host: one necessary device → host copy per batch.
+        var layout = SessionLayout.Build(batch.HistoryTimes.cpu().data<long>().ToArray(), batch.Mask.cpu().data<bool>().ToArray(),
+                                         b, config.Gap, k, l);
+        var positions = tensor(layout.Positions, [b, k * l], device: device);          // (B, K·L) into T
+        var behaviorMask = tensor(layout.BehaviorMask, [b, k, l], device: device);     // (B, K, L)
+        var sessionMask = tensor(layout.SessionMask, [b, k], device: device);          // (B, K)
+        var padding = behaviorMask.reshape(b, k * l).logical_not();                    // (B, K·L)
+        var items = batch.HistoryItems.gather(1, positions).masked_fill(padding, Vocabulary.Padding).reshape(b, k, l);      // (B, K, L)
+        var categories = batch.HistoryCategories.gather(1, positions).masked_fill(padding, Vocabulary.Padding).reshape(b, k, l);
+
+        var sessions = biasEncoding.call(embedding.call(items, categories));          // (B, K, L, E) with BE
+        var interests = extractor.call(sessions, behaviorMask);                        // (B, K, E) I_k
+        var interactions = interacting.call(interests, sessionMask);                   // (B, K, E) H_k
+        var candidate = embedding.call(batch.Items, batch.Categories);                 // (B, E) X^I
+        var (interestPooled, interestWeights) = interestAttention.call(candidate, interests, sessionMask);          // (B, E), (B, K)
+        var (interactionPooled, _) = interactionAttention.call(candidate, interactions, sessionMask);             // (B, E)
+        var logits = mlp.call(cat([candidate, interestPooled, interactionPooled], -1)).squeeze(-1);               // (B)
+
+        var diagnostics = new Dictionary<string, Tensor>();
+        if (CollectDiagnostics)
+        {
+            diagnostics["session_attention"] = interestWeights.detach().MoveToOuterDisposeScope();
+            diagnostics["session_index"] = tensor(layout.SessionOf, [b, batch.MaxLength], device: device).MoveToOuterDisposeScope();
+            diagnostics["session_mask"] = sessionMask.MoveToOuterDisposeScope();
+        }
+        return new CtrOutput(logits.MoveToOuterDisposeScope()) { Diagnostics = diagnostics };
+    }
+}

@@ -1,0 +1,273 @@
+using DeepInterest.Data;
+using DeepInterest.Layers;
+using DeepInterest.Models;
+using TorchSharp;
+using Xunit;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace DeepInterest.Tests;
+
+public class DsinTests(ITestOutputHelper output)
+{
+    // ---- session division (host side) ----
+
+    [Fact]
+    public void GapOfExactlyThirtyMinutesStaysInTheSessionOneSecondMoreSplits()
+    {
+        var sessions = Sessionizer.Split([0, 1800, 3601, 3601]);
+        Assert.Equal([new SessionRange(0, 2), new SessionRange(2, 2)], sessions);
+    }
+
+    [Fact]
+    public void KeepsTheMostRecentSessionsAndTheMostRecentBehavioursOfEach()
+    {
+        // 7 sessions of 1 behaviour, 10 000 s apart, then one session of 4 behaviours
+        long[] times = [.. Enumerable.Range(0, 7).Select(i => i * 10_000L), 100_000, 100_010, 100_020, 100_030];
+        var sessions = Sessionizer.Split(times, maxSessions: 3, maxLength: 2);
+        Assert.Equal([new SessionRange(5, 1), new SessionRange(6, 1), new SessionRange(9, 2)], sessions);
+        Assert.Empty(Sessionizer.Split([]));
+    }
+
+    [Fact]
+    public void UnsortedTimestampsAreRejectedWithPositionAndValues()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => Sessionizer.Split([10, 20, 15]));
+        Assert.Contains("position 2 has 15 after 20", error.Message);
+        var inBatch = Assert.Throws<InvalidDataException>(() => SessionLayout.Build([0, 10, 20, 0, 30, 25], [false, true, true, true, true, true], 2, 1800, 5, 10));
+        Assert.Contains("batch row 1", inBatch.Message);
+        Assert.Contains("position 2 has 25 after 30", inBatch.Message);
+    }
+
+    [Fact]
+    public void LayoutPlacesSessionsLeftPaddedAndMarksDroppedPositions()
+    {
+        // T = 7, two padding positions, then sessions {100, 200}, {5000, 5100, 5200} with L = 2 (5000 dropped)
+        long[] times = [0, 0, 100, 200, 5000, 5100, 5200];
+        bool[] mask = [false, false, true, true, true, true, true];
+        var layout = SessionLayout.Build(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 2);
+        Assert.Equal([false, true, true], layout.SessionMask);
+        Assert.Equal([-1L, -1, 1, 1, -1, 2, 2], layout.SessionOf);
+        Assert.Equal([0L, 0, 2, 3, 5, 6], layout.Positions);
+        Assert.Equal([false, false, true, true, true, true], layout.BehaviorMask);
+    }
+
+    // ---- layers ----
+
+    [Fact]
+    public void BiasEncodingAddsSessionPositionAndUnitBiases()
+    {
+        var encoding = new BiasEncoding(sessions: 2, sessionLength: 3, dim: 4);
+        using (no_grad())
+        {
+            encoding.get_parameter("session")!.copy_(tensor(new[] { 1f, 2f }));
+            encoding.get_parameter("position")!.copy_(tensor(new[] { 10f, 20f, 30f }));
+            encoding.get_parameter("unit")!.copy_(tensor(new[] { 100f, 200f, 300f, 400f }));
+        }
+        var x = ones(1, 2, 3, 4);
+        var y = encoding.call(x);
+        Assert.Equal(1 + 1 + 10 + 100, y[0, 0, 0, 0].item<float>());
+        Assert.Equal(1 + 2 + 30 + 400, y[0, 1, 2, 3].item<float>());
+        Assert.Equal(1 + 1 + 20 + 300, y[0, 0, 1, 2].item<float>());
+    }
+
+    [Fact]
+    public void BiLstmOutputsAtRealStepsIgnoreLeftPaddingWhateverItHolds()
+    {
+        manual_seed(1);
+        var lstm = new LeftPaddedBiLstm(3, 5, layers: 2);
+        var real = randn(1, 2, 3);
+        var padded = cat([randn(1, 3, 3) * 10, real], 1);                   // (1, 5, 3): 3 garbage padding steps
+        var mask = tensor(new[] { false, false, false, true, true }).unsqueeze(0);
+        var expected = lstm.call(real, ones(1, 2, dtype: ScalarType.Bool));
+        var actual = lstm.call(padded, mask);
+        Assert.True(actual.narrow(1, 3, 2).allclose(expected, atol: 1e-6));
+        Assert.Equal(0f, actual.narrow(1, 0, 3).abs().sum().item<float>());
+    }
+
+    [Fact]
+    public void ExtractorAveragesRealBehavioursAndGivesZeroForEmptySessions()
+    {
+        manual_seed(2);
+        var extractor = new SessionInterestExtractor(dim: 8, heads: 4);
+        extractor.eval();
+        var x = randn(1, 2, 3, 8);
+        var mask = tensor(new[] { true, true, false, false, false, false }, [1, 2, 3]);
+        var garbage = x.clone();
+        garbage[0, 0, 2] = randn(8) * 100;                                  // padding inside the real session
+        var y = extractor.call(x, mask);
+        Assert.True(y.isfinite().all().item<bool>());
+        Assert.Equal(0f, y[0, 1].abs().sum().item<float>());
+        Assert.True(extractor.call(garbage, mask).allclose(y, atol: 1e-5));
+    }
+
+    // ---- model ----
+
+    [Fact]
+    public void ForwardGivesShapesAndDiagnosticsAndFiniteOutputsForEmptyAndSingleSessionUsers()
+    {
+        var samples = new[]
+        {
+            Sample(1, [0, 100, 5000, 5060, 20_000], item: 11, category: 2, label: 1),   // three sessions
+            Sample(2, [0, 60, 120], item: 12, category: 3, label: 0),                   // one session
+            Sample(3, [], item: 13, category: 2, label: 1),                              // no history
+        };
+        var (model, vocab) = Build(samples);
+        model.CollectDiagnostics = true;
+        using var batch = Batch.Collate(samples, vocab, maxLength: 50);
+        var result = model.call(batch);
+        Assert.Equal([3L], result.Logits.shape);
+        Assert.True(result.Logits.isfinite().all().item<bool>());
+        Assert.Equal([3L, 5], result.Diagnostics["session_attention"].shape);
+        Assert.Equal([3L, 5], result.Diagnostics["session_mask"].shape);
+        var index = result.Diagnostics["session_index"];
+        Assert.Equal([3L, 5], index.shape);
+        Assert.Equal([2L, 2, 3, 3, 4], index[0].data<long>().ToArray());
+        Assert.Equal([-1L, -1, 4, 4, 4], index[1].data<long>().ToArray());
+        Assert.Equal([-1L, -1, -1, -1, -1], index[2].data<long>().ToArray());
+        var attentionSums = result.Diagnostics["session_attention"].sum(1).data<float>().ToArray();
+        Assert.Equal(1f, attentionSums[0], 5);
+        Assert.Equal(1f, attentionSums[1], 5);
+        Assert.Equal(0f, attentionSums[2]);
+
+        using var noHistoryAtAll = Batch.Collate([samples[2]], vocab, maxLength: 50);
+        Assert.True(model.call(noHistoryAtAll).Logits.isfinite().all().item<bool>());
+
+        result.Logits.sum().backward();
+        Assert.All(model.parameters(), p => Assert.True(p.grad is null || p.grad.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
+    public void ExtraLeftPaddingInTheBatchChangesNoOutput()
+    {
+        var samples = new[]
+        {
+            Sample(1, [0, 100, 5000, 5060], item: 11, category: 2, label: 1),
+            Sample(2, [0], item: 12, category: 3, label: 0),
+            Sample(3, [], item: 13, category: 2, label: 0),
+        };
+        var longer = Sample(4, [.. Enumerable.Range(0, 30).Select(i => i * 3000L)], item: 14, category: 3, label: 1);
+        var (model, vocab) = Build([.. samples, longer]);
+        model.eval();
+        model.CollectDiagnostics = true;
+        using var narrow = Batch.Collate(samples, vocab, maxLength: 50);
+        using var wide = Batch.Collate([.. samples, longer], vocab, maxLength: 50);
+        Assert.True(wide.MaxLength > narrow.MaxLength + 20);
+        using var _ = no_grad();
+        var a = model.call(narrow);
+        var b = model.call(wide);
+        Assert.True(b.Logits.narrow(0, 0, 3).allclose(a.Logits, atol: 1e-5));
+        Assert.True(b.Diagnostics["session_attention"].narrow(0, 0, 3).allclose(a.Diagnostics["session_attention"], atol: 1e-6));
+    }
+
+    [Fact]
+    public void ModelZooBuildsDsinAndHeadsMustDivideTheEmbedding()
+    {
+        var (_, vocab) = Build([Sample(1, [0], item: 11, category: 2, label: 1)]);
+        var space = FeatureSpace.From(vocab);
+        var model = ModelZoo.Create("dsin", space, new ModelOptions { EmbeddingDim = 32 });
+        long embeddings = 32 * (space.ItemVocabulary + space.CategoryVocabulary);
+        output.WriteLine($"DSIN parameters at embedding 32: {model.ParameterCount()} ({model.ParameterCount() - embeddings} without embedding tables)");
+        Assert.IsType<Dsin>(model);
+        Assert.Throws<ArgumentException>(() => new Dsin(space, new ModelOptions { EmbeddingDim = 3 }, new DsinConfig { Heads = 4 }));
+    }
+
+    [Fact]
+    public void SmokeTrainingOnSessionDataBeatsChance()
+    {
+        manual_seed(7);
+        var train = SessionWorld(seed: 1, count: 256);
+        var test = SessionWorld(seed: 2, count: 128);
+        var vocab = FeatureVocabulary.Build(train);
+        var config = new DsinConfig { Sessions = 3, SessionLength = 4, Heads = 2, AttentionHidden = [16, 8], MlpHidden = [32, 16] };
+        var model = new Dsin(FeatureSpace.From(vocab), new ModelOptions { EmbeddingDim = 8 }, config);
+        var optimizer = optim.Adam(model.parameters(), lr: 0.01);
+        model.train();
+        for (int epoch = 0; epoch < 2; epoch++)
+            for (int start = 0; start < train.Count; start += 32)
+            {
+                using var scope = NewDisposeScope();
+                using var batch = Batch.Collate(train.Skip(start).Take(32).ToList(), vocab, maxLength: 12);
+                var loss = nn.functional.binary_cross_entropy_with_logits(model.call(batch).Logits, batch.Labels);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            }
+        model.eval();
+        using var testBatch = Batch.Collate(test, vocab, maxLength: 12);
+        using var _ = no_grad();
+        var scores = model.call(testBatch).Logits.data<float>().ToArray();
+        double auc = Auc(scores, test.Select(s => s.Label).ToArray());
+        output.WriteLine($"smoke test AUC {auc:F3}");
+        Assert.True(auc > 0.75, $"test AUC {auc:F3} should clearly beat chance");
+    }
+
+    // ---- helpers ----
+
+    private static CtrSample Sample(long user, long[] times, long item, long category, float label) => new()
+    {
+        User = user,
+        HistoryItems = times.Select((_, i) => 20L + i % 3).ToArray(),
+        HistoryCategories = times.Select((_, i) => 2L + i % 2).ToArray(),
+        HistoryTimes = times,
+        Item = item,
+        Category = category,
+        Time = times.LastOrDefault() + 60,
+        Label = label,
+    };
+
+    private static (Dsin Model, FeatureVocabulary Vocab) Build(IReadOnlyList<CtrSample> samples, ModelOptions? options = null)
+    {
+        var vocab = FeatureVocabulary.Build(samples);
+        return (new Dsin(FeatureSpace.From(vocab), options ?? new ModelOptions { EmbeddingDim = 4 }, new DsinConfig { Heads = 2 }), vocab);
+    }
+
+    /// <summary>
+    /// Users browse 2–3 sessions (2 h apart, 1 min between clicks), each within one of 5 categories, in random order.
+    /// They click (any candidate) when their MOST RECENT session was in category 0 or 1: the label lives in the
+    /// order of the sessions, not in the candidate nor in the bag of browsed categories.
+    /// </summary>
+    private static List<CtrSample> SessionWorld(int seed, int count)
+    {
+        var random = new Random(seed);
+        var samples = new List<CtrSample>();
+        for (int user = 0; user < count; user++)
+        {
+            var browsed = Enumerable.Range(0, 5).OrderBy(_ => random.Next()).Take(2 + random.Next(2)).ToArray();
+            var items = new List<long>(); var categories = new List<long>(); var times = new List<long>();
+            long clock = 0;
+            foreach (var category in browsed)
+            {
+                clock += 7200;
+                for (int click = 0, n = 2 + random.Next(3); click < n; click++, clock += 60)
+                {
+                    items.Add(category * 100 + random.Next(8));
+                    categories.Add(category);
+                    times.Add(clock);
+                }
+            }
+            long candidateCategory = random.Next(5);
+            samples.Add(new CtrSample
+            {
+                User = user, HistoryItems = [.. items], HistoryCategories = [.. categories], HistoryTimes = [.. times],
+                Item = candidateCategory * 100 + random.Next(8), Category = candidateCategory, Time = clock + 600,
+                Label = browsed[^1] < 2 ? 1f : 0f,
+            });
+        }
+        return samples;
+    }
+
+    /// <summary>Brute-force AUC: the share of (positive, negative) pairs ranked correctly, ties counting half.</summary>
+    private static double Auc(float[] scores, float[] labels)
+    {
+        double correct = 0, pairs = 0;
+        for (int i = 0; i < scores.Length; i++)
+            for (int j = 0; j < scores.Length; j++)
+                if (labels[i] == 1 && labels[j] == 0)
+                {
+                    pairs++;
+                    correct += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
+                }
+        return correct / pairs;
+    }
+}
