@@ -15,6 +15,7 @@ public static class ModelZoo
     private static readonly Dictionary<string, (string Description, Func<FeatureSpace, ModelOptions, CtrModel> Create)> registry =
         new(StringComparer.OrdinalIgnoreCase)
         {
+            ["bst"] = ("Behavior Sequence Transformer: self-attention over history + candidate with time-gap positions (Chen et al., DLP-KDD'19)", (space, options) => new Bst(space, options)),
         };
 
     public static IReadOnlyList<string> Names => registry.Keys.ToList();
