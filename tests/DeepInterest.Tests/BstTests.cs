@@ -91,6 +91,20 @@ public class BstTests(ITestOutputHelper output)
         AssertClose(table[TensorIndex.Tensor(tensor(new long[] { 2, 2, 2, 1, 0 }))].unsqueeze(0), embedded);
     }
 
+    [Theory]
+    [InlineData(PositionKind.TimeGap, true)]
+    [InlineData(PositionKind.Index, false)]
+    public void OnlyTimeGapPositionsSeeHowLongAgoBehavioursHappened(PositionKind position, bool expectChange)
+    {
+        var (samples, vocab) = Samples(lengths: [3, 4]);
+        var older = samples.Select(s => s with { HistoryTimes = s.HistoryTimes.Select(x => x - 40 * Day).ToArray() }).ToList();
+        var model = NewModel(vocab, SmallConfig with { Position = position });
+        using var recent = Batch.Collate(samples, vocab, maxLength: 50);
+        using var shifted = Batch.Collate(older, vocab, maxLength: 50);
+        var change = (model.forward(recent).Logits - model.forward(shifted).Logits).abs().max().item<float>();
+        Assert.Equal(expectChange, change > 1e-4);
+    }
+
     [Fact]
     public void HeadsThatDoNotDivideTheWidthAreRejected()
     {

@@ -42,7 +42,8 @@ public sealed record BstConfig
 /// Deviations from the paper, for the course's data size: positions are added rather than concatenated (the heads
 /// must divide E), the MLP reads the candidate token and a masked mean instead of all flattened outputs (so padding
 /// never reaches it), and it is 200-80-1 PReLU instead of 1024-512-256 LeakyReLU. Diagnostics: "attention"
-/// (B, T+1, T+1) last block, head-averaged; "candidate_attention" (B, T), the candidate's weights over the history.
+/// (B, T+1, T+1) last block, head-averaged, rows = queries, padded rows and columns 0; "candidate_attention" (B, T),
+/// the candidate's weights over the history (the rest of its row, up to 1, is on itself).
 /// </summary>
 public sealed class Bst : CtrModel
 {
