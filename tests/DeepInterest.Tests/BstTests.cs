@@ -43,6 +43,23 @@ public class BstTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TransformerBlockZeroesPaddedRowsEvenForAnAllPaddingSequence()
+    {
+        torch.manual_seed(3);
+        using var block = new TransformerBlock(dim: 8, heads: 2, feedForwardDim: 16);
+        var tokens = randn(2, 3, 8).requires_grad_();
+        var mask = tensor(new[] { false, true, true, false, false, false }, [2L, 3]);
+        var (result, attention) = block.forward(tokens, mask);                               // (2, 3, 8), (2, 3, 3)
+        Assert.Equal(0f, result[0, 0].abs().max().item<float>());
+        Assert.Equal(0f, result[1].abs().max().item<float>());
+        Assert.Equal(0f, attention[1].abs().max().item<float>());
+        Assert.True(result[0, 1..].abs().sum().item<float>() > 0);
+        result.sum().backward();
+        Assert.True(tokens.grad!.isfinite().all().item<bool>());
+        Assert.All(block.parameters(), p => Assert.True(p.grad!.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
     public void TimeGapsFallIntoDocumentedBuckets()
     {
         using var encoding = new PositionEncoding(PositionKind.TimeGap, dim: 4);

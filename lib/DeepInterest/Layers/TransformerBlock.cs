@@ -13,9 +13,10 @@ namespace DeepInterest.Layers;
 ///   F  = LayerNorm(S' + Dropout(LeakyReLU(S' W⁽¹⁾ + b⁽¹⁾) W⁽²⁾ + b⁽²⁾))
 /// </code>
 /// Written out by hand (not <c>nn.MultiheadAttention</c>) so that the attention map is available as a diagnostic.
-/// Input (B, L, E) with a key mask (B, L) true at real tokens; every row needs at least one real token, which BST
-/// guarantees by always keeping the candidate. Padded keys get weight exactly 0; padded query rows are computed
-/// (finite, since they also attend to real keys only) and then zeroed, so they never reach the output.
+/// Input (B, L, E) with a mask (B, L) true at real tokens, used for keys and queries alike. Padded keys are filled
+/// with the dtype's lowest finite value rather than −∞: the weight on them still underflows to exactly 0 whenever
+/// the row has a real key (a real query always has itself), and an all-padding sequence gives uniform, finite
+/// weights instead of NaN. Padded query rows are then zeroed, in the output and in the map, so they never flow on.
 /// </summary>
 public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Tensor Attention)>
 {
@@ -64,7 +65,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Te
         var v = SplitHeads(value.forward(tokens), b, l);                          // (B, H, L, d)
         var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim);          // (B, H, L, L)
         var padKeys = mask.logical_not().unsqueeze(1).unsqueeze(1);               // (B, 1, 1, L)
-        var weights = scores.masked_fill(padKeys, double.NegativeInfinity).softmax(-1); // (B, H, L, L), exact 0 at padded keys
+        var weights = scores.masked_fill(padKeys, finfo(scores.dtype).min).softmax(-1); // (B, H, L, L), 0 at padded keys
         var realQueries = mask.unsqueeze(-1).to_type(tokens.dtype);               // (B, L, 1)
         var attended = attentionDropout.forward(weights).matmul(v)                // (B, H, L, d)
             .transpose(1, 2).reshape(b, l, heads * headDim);                      // (B, L, E)
