@@ -29,7 +29,6 @@ public sealed class PositionEncoding : Module<Tensor, Tensor, Tensor>
         [1, 60, 5 * 60, 15 * 60, 3600, 3 * 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400];
 
     private readonly Embedding positions;
-    private readonly Tensor boundaries;   // (K) int64, a buffer so it moves with the module
     private readonly PositionKind kind;
     private readonly long maxIndex;
 
@@ -50,9 +49,7 @@ public sealed class PositionEncoding : Module<Tensor, Tensor, Tensor>
         };
         positions = Embedding(rows, dim);
         init.normal_(positions.weight!, std: 0.05);
-        boundaries = tensor(GapBoundariesSeconds);
         RegisterComponents();
-        register_buffer("gap_boundaries", boundaries, persistent: false);
     }
 
     /// <summary>(B, T) history times and (B) candidate times, Unix seconds → (B, T+1, E), the candidate last.</summary>
@@ -71,6 +68,7 @@ public sealed class PositionEncoding : Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var gaps = gapSeconds.clamp_min(0).contiguous();                          // (…)
+        var boundaries = tensor(GapBoundariesSeconds, device: gaps.device);       // (K) made per call: no buffer to forget to move
         return bucketize(gaps, boundaries, right: true).MoveToOuterDisposeScope(); // (…) boundaries[i-1] ≤ gap < boundaries[i]
     }
 
