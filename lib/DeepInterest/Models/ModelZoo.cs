@@ -23,6 +23,7 @@ public static class ModelZoo
                 (space, o) => new Din(space, o, new DinConfig { Activation = Activation.Dice, MbaLambda = DinConfig.SuggestedMbaLambda })),
             ["dsin"] = ("DSIN: 30-min sessions, self-attention with bias encoding per session, Bi-LSTM across sessions, two candidate attentions (Feng et al., IJCAI'19)",
                 (space, o) => new Dsin(space, o)),
+            ["bst"] = ("Behavior Sequence Transformer: self-attention over history + candidate with time-gap positions (Chen et al., DLP-KDD'19)", (space, options) => new Bst(space, options)),
         };
 
     public static IReadOnlyList<string> Names => registry.Keys.ToList();

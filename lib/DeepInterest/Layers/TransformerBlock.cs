@@ -1,0 +1,80 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DeepInterest.Layers;
+
+/// <summary>
+/// One Transformer layer as used by BST (Chen et al., "Behavior Sequence Transformer", DLP-KDD'19, §2.3, Eq. 1–4):
+/// <code>
+///   Attention(Q, K, V) = softmax(Q Kᵀ / √d) V                 per head, d = E / heads, padded keys masked out
+///   S' = LayerNorm(S + Dropout(MH(S)))                        MH = concat(head₁ … head_h) W^H
+///   F  = LayerNorm(S' + Dropout(LeakyReLU(S' W⁽¹⁾ + b⁽¹⁾) W⁽²⁾ + b⁽²⁾))
+/// </code>
+/// Written out by hand (not <c>nn.MultiheadAttention</c>) so that the attention map is available as a diagnostic.
+/// Input (B, L, E) with a mask (B, L) true at real tokens, used for keys and queries alike. Padded keys are filled
+/// with the dtype's lowest finite value rather than −∞: the weight on them still underflows to exactly 0 whenever
+/// the row has a real key (a real query always has itself), and an all-padding sequence gives uniform, finite
+/// weights instead of NaN. Padded query rows are then zeroed, in the output and in the map, so they never flow on.
+/// </summary>
+public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Tensor Attention)>
+{
+    private readonly Linear query;
+    private readonly Linear key;
+    private readonly Linear value;
+    private readonly Dropout attentionDropout;
+    private readonly Linear merge;
+    private readonly Dropout residualDropout;
+    private readonly LayerNorm attentionNorm;
+    private readonly Linear expand;
+    private readonly LeakyReLU activation;
+    private readonly Linear project;
+    private readonly LayerNorm feedForwardNorm;
+    private readonly long heads;
+    private readonly long headDim;
+
+    public TransformerBlock(long dim, long heads, long feedForwardDim, double dropout = 0.1) : base(nameof(TransformerBlock))
+    {
+        if (dim < 1 || heads < 1 || dim % heads != 0)
+            throw new ArgumentException($"TransformerBlock: model width {dim} must be positive and divisible by the number of heads {heads}");
+        if (feedForwardDim < 1) throw new ArgumentOutOfRangeException(nameof(feedForwardDim), feedForwardDim, "TransformerBlock: feed-forward width must be positive");
+        this.heads = heads;
+        headDim = dim / heads;
+        query = Linear(dim, dim);
+        key = Linear(dim, dim);
+        value = Linear(dim, dim);
+        attentionDropout = Dropout(dropout);
+        merge = Linear(dim, dim);
+        residualDropout = Dropout(dropout);
+        attentionNorm = LayerNorm(dim);
+        expand = Linear(dim, feedForwardDim);
+        activation = LeakyReLU(0.01);
+        project = Linear(feedForwardDim, dim);
+        feedForwardNorm = LayerNorm(dim);
+        RegisterComponents();
+    }
+
+    /// <summary>(B, L, E) tokens and (B, L) bool mask (true = real) → (B, L, E) outputs, (B, L, L) head-averaged attention.</summary>
+    public override (Tensor Output, Tensor Attention) forward(Tensor tokens, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        long b = tokens.shape[0], l = tokens.shape[1];
+        var q = SplitHeads(query.forward(tokens), b, l);                          // (B, H, L, d)
+        var k = SplitHeads(key.forward(tokens), b, l);                            // (B, H, L, d)
+        var v = SplitHeads(value.forward(tokens), b, l);                          // (B, H, L, d)
+        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim);          // (B, H, L, L)
+        var padKeys = mask.logical_not().unsqueeze(1).unsqueeze(1);               // (B, 1, 1, L)
+        var weights = scores.masked_fill(padKeys, finfo(scores.dtype).min).softmax(-1); // (B, H, L, L), 0 at padded keys
+        var realQueries = mask.unsqueeze(-1).to_type(tokens.dtype);               // (B, L, 1)
+        var attended = attentionDropout.forward(weights).matmul(v)                // (B, H, L, d)
+            .transpose(1, 2).reshape(b, l, heads * headDim);                      // (B, L, E)
+        var s = attentionNorm.forward(tokens + residualDropout.forward(merge.forward(attended))); // (B, L, E)  S'
+        var feedForward = project.forward(activation.forward(expand.forward(s))); // (B, L, E)
+        var output = feedForwardNorm.forward(s + residualDropout.forward(feedForward)) * realQueries; // (B, L, E), padded rows 0
+        var attention = weights.mean([1]) * realQueries;                          // (B, L, L), padded query rows 0
+        return (output.MoveToOuterDisposeScope(), attention.MoveToOuterDisposeScope());
+    }
+
+    private Tensor SplitHeads(Tensor x, long b, long l) => x.view(b, l, heads, headDim).transpose(1, 2); // (B, L, E) → (B, H, L, d)
+}

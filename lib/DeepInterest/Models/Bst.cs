@@ -1,0 +1,103 @@
+using DeepInterest.Data;
+using DeepInterest.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DeepInterest.Models;
+
+/// <summary>BST's own knobs (the embedding size comes from <see cref="ModelOptions"/>).</summary>
+public sealed record BstConfig
+{
+    /// <summary>Transformer layers (paper: 1; 2–3 did not help there).</summary>
+    public int Blocks { get; init; } = 1;
+    /// <summary>Attention heads (paper: 8); must divide the behaviour width E = 2·EmbeddingDim.</summary>
+    public int Heads { get; init; } = 8;
+    /// <summary>Hidden width of the position-wise feed-forward network.</summary>
+    public int FeedForwardDim { get; init; } = 256;
+    /// <summary>Dropout on attention weights and both residual branches.</summary>
+    public double Dropout { get; init; } = 0.1;
+    public PositionKind Position { get; init; } = PositionKind.TimeGap;
+    /// <summary>Largest recency index for <see cref="PositionKind.Index"/>; older behaviours share it.</summary>
+    public int MaxIndexPosition { get; init; } = 50;
+    /// <summary>Also feed the masked mean of the history tokens' outputs to the MLP, besides the candidate token.</summary>
+    public bool PoolHistory { get; init; } = true;
+    /// <summary>MLP hidden sizes (paper 1024-512-256, too big for the course's data).</summary>
+    public IReadOnlyList<long> Hidden { get; init; } = [200, 80];
+    /// <summary>Paper: LeakyReLU; the shared MLP offers PReLU, its learned-slope generalisation.</summary>
+    public Activation Activation { get; init; } = Activation.PReLU;
+    public double MlpDropout { get; init; } = 0;
+}
+
+/// <summary>
+/// Behavior Sequence Transformer (Chen et al., "Behavior Sequence Transformer for E-commerce Recommendation in
+/// Alibaba", DLP-KDD'19). The candidate is appended to the history as one more token, each token gets a learned
+/// position embedding of its time gap to the candidate (§2.2, pos(vᵢ) = t(v_t) − t(vᵢ), bucketised), and
+/// <see cref="TransformerBlock"/>s let every behaviour attend to every other and to the candidate (§2.3, Eq. 1–4):
+/// <code>
+///   S₀ = [e(v₁) + p₁; …; e(v_T) + p_T; e(v_t) + p_t]                 (B, T+1, E)
+///   S_k = TransformerBlock(S_{k−1}),   padded keys masked
+///   z = [S_K[candidate]; mean_{real i} S_K[i] (optional); e(v_t)]     → MLP → logit
+/// </code>
+/// Deviations from the paper, for the course's data size: positions are added rather than concatenated (the heads
+/// must divide E), the MLP reads the candidate token and a masked mean instead of all flattened outputs (so padding
+/// never reaches it), and it is 200-80-1 PReLU instead of 1024-512-256 LeakyReLU. Diagnostics: "attention"
+/// (B, T+1, T+1) last block, head-averaged, rows = queries, padded rows and columns 0; "candidate_attention" (B, T),
+/// the candidate's weights over the history (the rest of its row, up to 1, is on itself).
+/// </summary>
+public sealed class Bst : CtrModel
+{
+    private readonly BehaviorEmbedding embedding;
+    private readonly PositionEncoding position;
+    private readonly ModuleList<TransformerBlock> blocks;
+    private readonly Mlp mlp;
+    private readonly bool poolHistory;
+
+    public Bst(FeatureSpace space, ModelOptions options, BstConfig? config = null) : base(nameof(Bst))
+    {
+        config ??= new BstConfig();
+        if (config.Blocks < 1) throw new ArgumentOutOfRangeException(nameof(config), config.Blocks, "BST needs at least one transformer block");
+        embedding = new BehaviorEmbedding(space, options.EmbeddingDim);
+        long dim = embedding.Dim;
+        if (config.Heads < 1 || dim % config.Heads != 0)
+            throw new ArgumentException($"BST: {config.Heads} heads do not divide the behaviour width {dim} (2 × EmbeddingDim {options.EmbeddingDim})", nameof(config));
+        position = new PositionEncoding(config.Position, dim, config.MaxIndexPosition);
+        blocks = new ModuleList<TransformerBlock>();
+        for (int i = 0; i < config.Blocks; i++)
+            blocks.Add(new TransformerBlock(dim, config.Heads, config.FeedForwardDim, config.Dropout));
+        poolHistory = config.PoolHistory;
+        mlp = new Mlp((poolHistory ? 3 : 2) * dim, config.Hidden, 1, config.Activation, config.MlpDropout);
+        RegisterComponents();
+    }
+
+    public override CtrOutput forward(Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        long t = batch.HistoryItems.shape[1];
+        var history = embedding.forward(batch.HistoryItems, batch.HistoryCategories); // (B, T, E)
+        var candidate = embedding.forward(batch.Items, batch.Categories);            // (B, E)
+        var mask = cat([batch.Mask, ones(batch.Size, 1, dtype: ScalarType.Bool, device: batch.Mask.device)], 1); // (B, T+1) candidate always real
+        var realTokens = mask.unsqueeze(-1).to_type(history.dtype);                  // (B, T+1, 1)
+        var tokens = (cat([history, candidate.unsqueeze(1)], 1)                      // (B, T+1, E)
+                      + position.forward(batch.HistoryTimes, batch.Times)) * realTokens; // padding tokens stay 0
+        Tensor attention = null!;
+        foreach (var block in blocks)
+            (tokens, attention) = block.forward(tokens, mask);                      // (B, T+1, E), (B, T+1, T+1)
+        var features = new List<Tensor> { tokens[.., -1] };                          // (B, E) candidate token
+        if (poolHistory)
+        {
+            var historyMask = realTokens[.., ..(int)t];                              // (B, T, 1)
+            var count = historyMask.sum(1).clamp_min(1);                             // (B, 1), empty history → mean 0
+            features.Add((tokens[.., ..(int)t] * historyMask).sum(1) / count);      // (B, E)
+        }
+        features.Add(candidate);
+        var logits = mlp.forward(cat(features, 1)).squeeze(-1);                     // (B)
+        var diagnostics = new Dictionary<string, Tensor>();
+        if (CollectDiagnostics)
+        {
+            diagnostics["attention"] = attention.detach().MoveToOuterDisposeScope();                       // (B, T+1, T+1)
+            diagnostics["candidate_attention"] = attention[.., -1, ..(int)t].detach().MoveToOuterDisposeScope(); // (B, T)
+        }
+        return new CtrOutput(logits.MoveToOuterDisposeScope()) { Diagnostics = diagnostics };
+    }
+}
