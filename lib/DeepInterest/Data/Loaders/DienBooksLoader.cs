@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace DeepInterest.Data.Loaders;
 
 /// <summary>Amazon Books in DIEN's preprocessed format: train and test samples and the names behind the ids.</summary>
@@ -42,8 +44,8 @@ public static class DienBooksLoader
         var users = new IdTable("user");
         var items = new IdTable("item");
         var categories = new IdTable("category");
-        var (poolItems, itemCategory) = ReadItemInfo(itemInfoPath, items, categories, tally);
-        var reader = new SampleReader(users, items, categories, poolItems, itemCategory, new Random(options.Seed), tally);
+        var (poolItems, poolCategories) = ReadItemInfo(itemInfoPath, items, categories, tally);
+        var reader = new SampleReader(users, items, categories, poolItems, poolCategories, new Random(options.Seed), tally);
         var train = reader.Read(trainPath);
         var test = reader.Read(testPath);
         return new DienBooksData(train, test, users, items, categories, tally.Finish());
@@ -61,12 +63,13 @@ public static class DienBooksLoader
                                         "(unpack data.tar.gz, data1.tar.gz and data2.tar.gz from zenodo record 3463683 there)");
     }
 
-    /// <summary>item-info: the negative-sampling pool (file order, as DIEN's mid_list_for_random) and each item's category.</summary>
-    private static (long[] Pool, Dictionary<long, long> Category) ReadItemInfo(string path, IdTable items, IdTable categories, LoadTally tally)
+    /// <summary>item-info: the negative-sampling pool (file order, as DIEN's mid_list_for_random) and its items' categories.</summary>
+    private static (long[] Pool, long[] Categories) ReadItemInfo(string path, IdTable items, IdTable categories, LoadTally tally)
     {
         tally.AddFile(path);
         var pool = new List<long>();
-        var category = new Dictionary<long, long>();
+        var poolCategories = new List<long>();
+        var seen = new HashSet<long>();
         TextFiles.ForEachLine(path, null, (line, number) =>
         {
             tally.RowsRead++;
@@ -74,14 +77,16 @@ public static class DienBooksLoader
             Span<Range> f = stackalloc Range[2];
             if (!TextFiles.TrySplit(text, "\t", f) || text[f[0]].IsEmpty) { tally.Malformed(path, number, "expected item\\tcategory", text); return; }
             long item = items.Intern(text[f[0]]);
-            if (category.TryAdd(item, categories.Intern(text[f[1]]))) pool.Add(item);
+            if (!seen.Add(item)) return;
+            pool.Add(item);
+            poolCategories.Add(categories.Intern(text[f[1]]));
         });
         if (pool.Count < 2) throw new InvalidDataException($"{path}: needs at least 2 items to draw negatives from, found {pool.Count}");
-        return (pool.ToArray(), category);
+        return (pool.ToArray(), poolCategories.ToArray());
     }
 
     private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, long[] pool,
-        Dictionary<long, long> poolCategory, Random random, LoadTally tally)
+        long[] poolCategories, Random random, LoadTally tally)
     {
         private readonly List<long[]> stepTimes = [];
 
@@ -97,6 +102,7 @@ public static class DienBooksLoader
             return samples;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // runs once per line of a one-shot load: skip tier 0
         private CtrSample? Parse(ReadOnlySpan<char> line, string path, long number)
         {
             Span<Range> f = stackalloc Range[6];
@@ -115,10 +121,10 @@ public static class DienBooksLoader
             {
                 historyItems[i] = items.Intern(NextEntry(ref itemHistory));
                 historyCategories[i] = categories.Intern(NextEntry(ref categoryHistory));
-                long negative;
-                do negative = pool[random.Next(pool.Length)]; while (negative == historyItems[i]);
-                negativeItems[i] = negative;
-                negativeCategories[i] = poolCategory[negative];
+                int drawn;
+                do drawn = random.Next(pool.Length); while (pool[drawn] == historyItems[i]);
+                negativeItems[i] = pool[drawn];
+                negativeCategories[i] = poolCategories[drawn];
             }
             return new CtrSample
             {
