@@ -187,8 +187,9 @@ public class DownloaderTests
         var handler = StubHandler.Serving(zip);
         var downloader = new DatasetDownloader(new HttpClient(handler));
         var folder = Path.Combine(dir.Path, "ml");
+        var progress = new Recorder<(string File, long Done, long? Total)>();
 
-        var outcome = await downloader.DownloadAsync(entry, folder);
+        var outcome = await downloader.DownloadAsync(entry, folder, progress);
         var again = await downloader.DownloadAsync(entry, folder);
 
         Assert.True(outcome.Complete);
@@ -196,6 +197,7 @@ public class DownloaderTests
         Assert.True(File.Exists(Path.Combine(folder, "ratings.csv")));
         Assert.Contains(Md5(zip), File.ReadAllText(Path.Combine(folder, DatasetDownloader.MarkerFileName)));
         Assert.Contains("already complete", again.Message);
+        Assert.Equal(("ml.zip", (long)zip.Length, (long?)zip.Length), progress.Reports[^1]);
         Assert.Equal(1, handler.Requests);
     }
 

@@ -178,6 +178,21 @@ public class LoaderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void LongMalformedLineIsQuotedTruncated()
+    {
+        using var dir = new TempFolder();
+        var longTail = new string('9', 500);
+        dir.Write("UserBehavior.csv", $"1,2,3,pv,{longTail}\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => TaobaoLoader.Load(dir.Path));
+
+        Assert.Contains("line 1", e.Message);
+        Assert.Contains("\"1,2,3,pv,999", e.Message);
+        Assert.Contains("…\"", e.Message);
+        Assert.DoesNotContain(longTail, e.Message);
+    }
+
+    [Fact]
     public void TaobaoMissingFileNamesFileAndFolder()
     {
         using var dir = new TempFolder();

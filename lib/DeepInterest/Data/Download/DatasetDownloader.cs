@@ -32,7 +32,7 @@ public sealed class DatasetDownloader(HttpClient http)
         foreach (var file in entry.Files)
         {
             var archive = Path.Combine(folder, file.FileName);
-            var fileProgress = progress is null ? null : new Progress<(long Done, long? Total)>(p => progress.Report((file.FileName, p.Done, p.Total)));
+            var fileProgress = progress is null ? null : new FileProgress(file.FileName, progress);
             await FileDownloader.DownloadAsync(http, file.Url, archive, file.Md5, fileProgress, cancellationToken);
             unpacked.AddRange(ArchiveUnpacker.Unpack(archive, folder).Select(Path.GetFileName)!);
         }
@@ -53,5 +53,11 @@ public sealed class DatasetDownloader(HttpClient http)
         var path = Path.Combine(folder, MarkerFileName);
         File.WriteAllText(path + FileDownloader.PartialSuffix, JsonSerializer.Serialize(marker, new JsonSerializerOptions { WriteIndented = true }));
         File.Move(path + FileDownloader.PartialSuffix, path, overwrite: true);
+    }
+
+    /// <summary>Tags one file's progress with its name, synchronously (Progress&lt;T&gt; would post reports out of order).</summary>
+    private sealed class FileProgress(string fileName, IProgress<(string File, long Done, long? Total)> outer) : IProgress<(long Done, long? Total)>
+    {
+        public void Report((long Done, long? Total) value) => outer.Report((fileName, value.Done, value.Total));
     }
 }
