@@ -146,6 +146,26 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.Contains("readme.txt", e.Message);
     }
 
+    // ---------- Id interning ----------
+
+    [Fact]
+    public void IdTableGivesFirstSeenOrderIdsAndNamesBackAcrossGrowth()
+    {
+        var table = new IdTable("asin");
+        var names = Enumerable.Range(0, 5_000).Select(i => $"B{i * 7919 % 100_003:D9}").ToArray();   // past the 1,024 initial slots
+
+        var ids = names.Select(n => table.Intern(n)).ToArray();
+        var again = names.Reverse().Select(n => table.Intern(("x" + n)[1..])).Reverse().ToArray();
+
+        Assert.Equal(Enumerable.Range(0, names.Length).Select(i => (long)i), ids);
+        Assert.Equal(ids, again);
+        Assert.Equal(names.Length, table.Count);
+        Assert.Equal(names[4_321], table.Name(4_321));
+        Assert.True(table.TryGetId(names[17], out long found) && found == 17);
+        Assert.False(table.TryGetId("never seen", out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.Name(names.Length));
+    }
+
     // ---------- Taobao ----------
 
     [Fact]
