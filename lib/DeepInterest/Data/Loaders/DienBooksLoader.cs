@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+
+namespace DeepInterest.Data.Loaders;
+
+/// <summary>Amazon Books in DIEN's preprocessed format: train and test samples and the names behind the ids.</summary>
+public sealed record DienBooksData(
+    IReadOnlyList<CtrSample> Train,
+    IReadOnlyList<CtrSample> Test,
+    IdTable Users,
+    IdTable Items,
+    IdTable Categories,
+    LoadReport Report)
+{
+    public override string ToString() =>
+        $"DIEN Amazon Books: {Train.Count:N0} train / {Test.Count:N0} test samples, {Users.Count:N0} users, {Items.Count:N0} items, {Categories.Count:N0} categories. {Report}";
+}
+
+/// <summary>
+/// Loads the DIEN paper's preprocessed Amazon Books data (github.com/mouna99/dien) as it is: lines
+/// <c>label \t user \t item \t category \t item_hist \t cat_hist</c>, histories joined by <c>\x02</c> (oldest first),
+/// LF or CRLF. Train: <c>local_train_splitByUser</c> (or <c>local_train</c>); test: <c>local_test_splitByUser</c> (or
+/// <c>local_test</c>); <c>item-info</c> (item \t category) is required, it is the pool for negatives.
+/// <para>Ids: users, items and categories are strings (reviewer ids, ASINs, category names, incl. DIEN's "default_cat")
+/// interned per field in the order item-info, train, test, so they are stable for the same files.</para>
+/// <para>Times: the lines carry none, so history step i gets time i and the candidate time n (history length): "seconds"
+/// here count steps. Looking every step up in reviews-info (8.9M reviews) would cost more than the whole load, so it is
+/// not read. The step-time arrays are shared between samples of equal history length; do not modify them.</para>
+/// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
+/// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
+/// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>
+/// </summary>
+public static class DienBooksLoader
+{
+    public static readonly string[] TrainNames = ["local_train_splitByUser", "local_train"];
+    public static readonly string[] TestNames = ["local_test_splitByUser", "local_test"];
+    public const string ItemInfoName = "item-info";
+    private const char HistorySeparator = '\x02';
+
+    public static DienBooksData Load(string folder, LoadOptions? options = null)
+    {
+        options ??= LoadOptions.Default;
+        string trainPath = Find(folder, TrainNames), testPath = Find(folder, TestNames), itemInfoPath = Find(folder, [ItemInfoName]);
+        var tally = new LoadTally(options);
+        var users = new IdTable("user");
+        var items = new IdTable("item");
+        var categories = new IdTable("category");
+        var (poolItems, poolCategories) = ReadItemInfo(itemInfoPath, items, categories, tally);
+        var reader = new SampleReader(users, items, categories, poolItems, poolCategories, new Random(options.Seed), tally);
+        var train = reader.Read(trainPath);
+        var test = reader.Read(testPath);
+        return new DienBooksData(train, test, users, items, categories, tally.Finish());
+    }
+
+    private static string Find(string folder, string[] names)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"DIEN Amazon Books: folder {folder} does not exist");
+        foreach (var name in names)
+        {
+            var path = Path.Combine(folder, name);
+            if (File.Exists(path)) return path;
+        }
+        throw new FileNotFoundException($"DIEN Amazon Books: expected {string.Join(" or ", names)} in folder {folder} " +
+                                        "(unpack data.tar.gz, data1.tar.gz and data2.tar.gz from zenodo record 3463683 there)");
+    }
+
+    /// <summary>item-info: the negative-sampling pool (file order, as DIEN's mid_list_for_random) and its items' categories.</summary>
+    private static (long[] Pool, long[] Categories) ReadItemInfo(string path, IdTable items, IdTable categories, LoadTally tally)
+    {
+        tally.AddFile(path);
+        var pool = new List<long>();
+        var poolCategories = new List<long>();
+        var seen = new HashSet<long>();
+        TextFiles.ForEachLine(path, null, (line, number) =>
+        {
+            tally.RowsRead++;
+            ReadOnlySpan<char> text = line;
+            Span<Range> f = stackalloc Range[2];
+            if (!TextFiles.TrySplit(text, "\t", f) || text[f[0]].IsEmpty) { tally.Malformed(path, number, "expected item\\tcategory", text); return; }
+            long item = items.Intern(text[f[0]]);
+            if (!seen.Add(item)) return;
+            pool.Add(item);
+            poolCategories.Add(categories.Intern(text[f[1]]));
+        });
+        if (pool.Count < 2) throw new InvalidDataException($"{path}: needs at least 2 items to draw negatives from, found {pool.Count}");
+        return (pool.ToArray(), poolCategories.ToArray());
+    }
+
+    private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, long[] pool,
+        long[] poolCategories, Random random, LoadTally tally)
+    {
+        private readonly List<long[]> stepTimes = [];
+
+        public List<CtrSample> Read(string path)
+        {
+            tally.AddFile(path);
+            var samples = new List<CtrSample>();
+            TextFiles.ForEachLine(path, null, (line, number) =>
+            {
+                tally.RowsRead++;
+                if (Parse(line, path, number) is { } sample) { samples.Add(sample); tally.RowsKept++; }
+            });
+            return samples;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // runs once per line of a one-shot load: skip tier 0
+        private CtrSample? Parse(ReadOnlySpan<char> line, string path, long number)
+        {
+            Span<Range> f = stackalloc Range[6];
+            if (!TextFiles.TrySplit(line, "\t", f)) { tally.Malformed(path, number, "expected 6 tab-separated fields label, user, item, category, item_hist, cat_hist", line); return null; }
+            float label = line[f[0]] switch { "1" => 1f, "0" => 0f, _ => -1f };
+            if (label < 0) { tally.Malformed(path, number, "label must be 0 or 1", line); return null; }
+            ReadOnlySpan<char> itemHistory = line[f[4]], categoryHistory = line[f[5]];
+            int length = itemHistory.IsEmpty ? 0 : itemHistory.Count(HistorySeparator) + 1;
+            int categoryLength = categoryHistory.IsEmpty ? 0 : categoryHistory.Count(HistorySeparator) + 1;
+            if (length != categoryLength) { tally.Malformed(path, number, $"item history has {length} entries but category history {categoryLength}", line); return null; }
+            var historyItems = new long[length];
+            var historyCategories = new long[length];
+            var negativeItems = new long[length];
+            var negativeCategories = new long[length];
+            for (int i = 0; i < length; i++)
+            {
+                historyItems[i] = items.Intern(NextEntry(ref itemHistory));
+                historyCategories[i] = categories.Intern(NextEntry(ref categoryHistory));
+                int drawn;
+                do drawn = random.Next(pool.Length); while (pool[drawn] == historyItems[i]);
+                negativeItems[i] = pool[drawn];
+                negativeCategories[i] = poolCategories[drawn];
+            }
+            return new CtrSample
+            {
+                User = users.Intern(line[f[1]]),
+                Item = items.Intern(line[f[2]]),
+                Category = categories.Intern(line[f[3]]),
+                Label = label,
+                HistoryItems = historyItems,
+                HistoryCategories = historyCategories,
+                HistoryTimes = StepTimes(length),
+                Time = length,
+                NegativeItems = negativeItems,
+                NegativeCategories = negativeCategories,
+            };
+        }
+
+        private static ReadOnlySpan<char> NextEntry(ref ReadOnlySpan<char> rest)
+        {
+            int at = rest.IndexOf(HistorySeparator);
+            var entry = at < 0 ? rest : rest[..at];
+            rest = at < 0 ? default : rest[(at + 1)..];
+            return entry;
+        }
+
+        /// <summary>0, 1, …, length−1, one shared array per length.</summary>
+        private long[] StepTimes(int length)
+        {
+            while (stepTimes.Count <= length)
+            {
+                var times = new long[stepTimes.Count];
+                for (int i = 0; i < times.Length; i++) times[i] = i;
+                stepTimes.Add(times);
+            }
+            return stepTimes[length];
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+
+namespace DeepInterest.Data.Loaders;
+
+/// <summary>
+/// Interns the string ids of one field (ASINs, user ids, category names) as stable dense longs 0, 1, 2, … in order of
+/// first appearance, and keeps the names so notebooks can show them. Looks up spans without allocating a string for
+/// ids it has already seen, which matters on the 1.2M-line DIEN files with long histories.
+/// </summary>
+public sealed class IdTable
+{
+    private readonly List<string> names = [];
+    private int[] buckets = new int[1024];   // 1-based index into entries; 0 = empty
+    private Entry[] entries = new Entry[1024];
+
+    private struct Entry
+    {
+        public int Hash;
+        public int Next;      // 1-based, 0 = end of chain
+        public string Name;
+    }
+
+    public string Field { get; }
+
+    public IdTable(string field) => Field = field;
+
+    /// <summary>Number of distinct ids seen.</summary>
+    public int Count => names.Count;
+
+    /// <summary>The names in id order (id i is <c>Names[i]</c>).</summary>
+    public IReadOnlyList<string> Names => names;
+
+    public string Name(long id) => id >= 0 && id < names.Count
+        ? names[(int)id]
+        : throw new ArgumentOutOfRangeException(nameof(id), id, $"{Field}: no id {id} (the table has {names.Count})");
+
+    /// <summary>The id of <paramref name="name"/>, added when new.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot in one-shot loads: skip the unoptimised first tier
+    public long Intern(ReadOnlySpan<char> name)
+    {
+        int hash = Hash(name);
+        int bucket = hash & (buckets.Length - 1);
+        for (int i = buckets[bucket]; i != 0; i = entries[i - 1].Next)
+            if (entries[i - 1].Hash == hash && name.SequenceEqual(entries[i - 1].Name)) return i - 1;
+        if (names.Count == entries.Length) Grow();
+        bucket = hash & (buckets.Length - 1);
+        var text = name.ToString();
+        names.Add(text);
+        int id = names.Count;
+        entries[id - 1] = new Entry { Hash = hash, Next = buckets[bucket], Name = text };
+        buckets[bucket] = id;
+        return id - 1;
+    }
+
+    /// <summary>The id of <paramref name="name"/> when already interned.</summary>
+    public bool TryGetId(ReadOnlySpan<char> name, out long id)
+    {
+        int hash = Hash(name);
+        for (int i = buckets[hash & (buckets.Length - 1)]; i != 0; i = entries[i - 1].Next)
+            if (entries[i - 1].Hash == hash && name.SequenceEqual(entries[i - 1].Name)) { id = i - 1; return true; }
+        id = -1;
+        return false;
+    }
+
+    /// <summary>FNV-1a with a final mix: ids come from local files, so flooding resistance (string's Marvin hash) buys nothing and costs time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(ReadOnlySpan<char> name)
+    {
+        uint hash = 2166136261;
+        foreach (char c in name) hash = (hash ^ c) * 16777619;
+        return (int)(hash ^ (hash >> 15));
+    }
+
+    private void Grow()
+    {
+        Array.Resize(ref entries, entries.Length * 2);
+        buckets = new int[buckets.Length * 2];
+        for (int i = 0; i < names.Count; i++)
+        {
+            int bucket = entries[i].Hash & (buckets.Length - 1);
+            entries[i].Next = buckets[bucket];
+            buckets[bucket] = i + 1;
+        }
+    }
+}

@@ -1,0 +1,480 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text;
+using DeepInterest.Data;
+using DeepInterest.Data.Loaders;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DeepInterest.Tests;
+
+/// <summary>A fresh temporary folder, deleted afterwards; fixtures are written at test time, never committed.</summary>
+internal sealed class TempFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("deepinterest-").FullName;
+
+    public string Write(string name, string content, Encoding? encoding = null)
+    {
+        var file = System.IO.Path.Combine(Path, name);
+        File.WriteAllText(file, content, encoding ?? new UTF8Encoding(false));
+        return file;
+    }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+public class LoaderTests(ITestOutputHelper output)
+{
+    /// <summary>DEEPINTEREST_SHARED_DATA, else the first shared/data beside the repository or one of its parent folders.</summary>
+    private static readonly string SharedData = Environment.GetEnvironmentVariable("DEEPINTEREST_SHARED_DATA") is { Length: > 0 } configured
+        ? configured
+        : FindSharedData();
+
+    // ---------- MovieLens ----------
+
+    private const string MoviesCsv =
+        "movieId,title,genres\r\n" +
+        "1,Toy Story (1995),Adventure|Animation|Children\r\n" +
+        "11,\"American President, The (1995)\",Comedy|Drama|Romance\r\n" +
+        "12,\"Say \"\"Hi\"\", Then (2001)\",Drama\r\n" +
+        "13,Nothing Known (2010),(no genres listed)\r\n";
+
+    [Fact]
+    public void MovieLensCsvUsesFirstGenreAndUnquotesTitlesWithCommas()
+    {
+        using var dir = new TempFolder();
+        dir.Write("movies.csv", MoviesCsv);
+        dir.Write("ratings.csv", "userId,movieId,rating,timestamp\r\n1,11,4.5,964982703\r\n1,1,3.0,964981247\r\n2,13,5.0,964980000\r\n2,12,1.0,964990000\r\n");
+
+        var data = MovieLensLoader.Load(dir.Path);
+
+        Assert.Equal(MovieLensLayout.Csv, MovieLensLoader.DetectLayout(dir.Path));
+        Assert.Equal(4, data.Behaviors.Count);
+        var first = data.Behaviors[0];
+        Assert.Equal((1L, 11L, 964982703L, "4.5"), (first.User, first.Item, first.Timestamp, first.Type));
+        Assert.Equal("Comedy", data.Categories!.Name(first.Category));
+        Assert.Equal("Adventure", data.Categories.Name(data.Behaviors[1].Category));
+        Assert.Equal("(no genres listed)", data.Categories.Name(data.Behaviors[2].Category));
+        Assert.Equal("American President, The (1995)", data.ItemTitles![11]);
+        Assert.Equal("Say \"Hi\", Then (2001)", data.ItemTitles[12]);
+        Assert.Equal("Drama", data.Categories.Name(data.Behaviors[3].Category));
+        Assert.Equal(4 + 4, data.Report.RowsRead);   // 4 movies + 4 ratings
+        Assert.Equal(4, data.Report.RowsKept);
+        Assert.Equal(0, data.Report.RowsSkipped);
+    }
+
+    [Fact]
+    public void MovieLensMinRatingFiltersAndCountsTheFilteredRows()
+    {
+        using var dir = new TempFolder();
+        dir.Write("movies.csv", MoviesCsv);
+        dir.Write("ratings.csv", "userId,movieId,rating,timestamp\n1,11,4.5,1\n1,1,3.5,2\n2,13,4.0,3\n");
+
+        var data = MovieLensLoader.Load(dir.Path, new LoadOptions { MinRating = 4 });
+
+        Assert.Equal([11L, 13L], data.Behaviors.Select(b => b.Item));
+        Assert.Equal(1, data.Report.RowsFiltered);
+    }
+
+    [Fact]
+    public void MovieLens100KUsesFirstFlaggedGenre()
+    {
+        using var dir = new TempFolder();
+        string Flags(params int[] on) => string.Join("|", Enumerable.Range(0, 19).Select(g => on.Contains(g) ? "1" : "0"));
+        dir.Write("u.item", $"1|Toy Story (1995)|01-Jan-1995||http://x|{Flags(3, 4, 5)}\n2|Café (1995)|01-Jan-1995||http://y|{Flags()}\n", Encoding.Latin1);
+        dir.Write("u.data", "196\t1\t3\t881250949\n186\t2\t5\t891717742\n");
+
+        var data = MovieLensLoader.Load(dir.Path);
+
+        Assert.Equal(MovieLensLayout.Hundred, MovieLensLoader.DetectLayout(dir.Path));
+        Assert.Equal("Animation", data.Categories!.Name(data.Behaviors[0].Category));
+        Assert.Equal("unknown", data.Categories.Name(data.Behaviors[1].Category));
+        Assert.Equal("Café (1995)", data.ItemTitles![2]);
+        Assert.Equal((186L, 891717742L, "5.0"), (data.Behaviors[1].User, data.Behaviors[1].Timestamp, data.Behaviors[1].Type));
+    }
+
+    [Fact]
+    public void MovieLens1MReadsDoubleColonFiles()
+    {
+        using var dir = new TempFolder();
+        dir.Write("movies.dat", "1::Toy Story (1995)::Animation|Children's|Comedy\n2::Jumanji (1995)::Adventure|Children's|Fantasy\n", Encoding.Latin1);
+        dir.Write("ratings.dat", "1::2::5::978300760\n1::1::3::978302109\n");
+
+        var data = MovieLensLoader.Load(dir.Path);
+
+        Assert.Equal(MovieLensLayout.OneMillion, MovieLensLoader.DetectLayout(dir.Path));
+        Assert.Equal(["Adventure", "Animation"], data.Behaviors.Select(b => data.Categories!.Name(b.Category)));
+    }
+
+    [Fact]
+    public void MovieLensMalformedLineNamesFileLineAndText()
+    {
+        using var dir = new TempFolder();
+        dir.Write("movies.csv", MoviesCsv);
+        var ratings = dir.Write("ratings.csv", "userId,movieId,rating,timestamp\n1,11,4.5,1\n1,eleven,4.0,2\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => MovieLensLoader.Load(dir.Path));
+
+        Assert.Contains(ratings, e.Message);
+        Assert.Contains("line 3", e.Message);
+        Assert.Contains("1,eleven,4.0,2", e.Message);
+    }
+
+    [Fact]
+    public void MovieLensRatingOfUnknownMovieIsAnError()
+    {
+        using var dir = new TempFolder();
+        dir.Write("movies.csv", MoviesCsv);
+        dir.Write("ratings.csv", "userId,movieId,rating,timestamp\n1,999,4.5,1\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => MovieLensLoader.Load(dir.Path));
+
+        Assert.Contains("movie 999 is not in the movies file", e.Message);
+    }
+
+    [Fact]
+    public void MissingMovieLensFilesNameTheExpectedLayoutsAndFolder()
+    {
+        using var dir = new TempFolder();
+        dir.Write("readme.txt", "nothing here");
+
+        var e = Assert.Throws<FileNotFoundException>(() => MovieLensLoader.Load(dir.Path));
+
+        Assert.Contains(dir.Path, e.Message);
+        Assert.Contains("ratings.csv", e.Message);
+        Assert.Contains("u.data", e.Message);
+        Assert.Contains("readme.txt", e.Message);
+    }
+
+    // ---------- Id interning ----------
+
+    [Fact]
+    public void IdTableGivesFirstSeenOrderIdsAndNamesBackAcrossGrowth()
+    {
+        var table = new IdTable("asin");
+        var names = Enumerable.Range(0, 5_000).Select(i => $"B{i * 7919 % 100_003:D9}").ToArray();   // past the 1,024 initial slots
+
+        var ids = names.Select(n => table.Intern(n)).ToArray();
+        var again = names.Reverse().Select(n => table.Intern(("x" + n)[1..])).Reverse().ToArray();
+
+        Assert.Equal(Enumerable.Range(0, names.Length).Select(i => (long)i), ids);
+        Assert.Equal(ids, again);
+        Assert.Equal(names.Length, table.Count);
+        Assert.Equal(names[4_321], table.Name(4_321));
+        Assert.True(table.TryGetId(names[17], out long found) && found == 17);
+        Assert.False(table.TryGetId("never seen", out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.Name(names.Length));
+    }
+
+    // ---------- Taobao ----------
+
+    [Fact]
+    public void TaobaoKeepsBehaviorTypesAndFileOrder()
+    {
+        using var dir = new TempFolder();
+        dir.Write("UserBehavior.csv", "1,2268318,2520377,pv,1511544070\r\n1,2333346,2520771,buy,1511561733\r\n2,5,7,fav,1511500000\r\n");
+
+        var data = TaobaoLoader.Load(dir.Path);
+
+        Assert.Equal(["pv", "buy", "fav"], data.Behaviors.Select(b => b.Type));
+        Assert.Equal(new Behavior(1, 2333346, 2520771, 1511561733, "buy"), data.Behaviors[1]);
+        Assert.Equal(3, data.Report.RowsRead);
+    }
+
+    [Fact]
+    public void TaobaoSkipModeCountsMalformedLinesWithTheirNumbers()
+    {
+        using var dir = new TempFolder();
+        dir.Write("UserBehavior.csv", "1,2,3,pv,10\n1,2,3,like,11\n1,2,3,pv\n4,5,6,cart,12\n");
+
+        Assert.Throws<InvalidDataException>(() => TaobaoLoader.Load(dir.Path));
+        var data = TaobaoLoader.Load(dir.Path, new LoadOptions { SkipMalformed = true });
+
+        Assert.Equal(2, data.Behaviors.Count);
+        Assert.Equal(2, data.Report.RowsSkipped);
+        Assert.Equal([2L, 3L], data.Report.FirstSkipped.Select(s => s.LineNumber));
+        Assert.Contains("pv/buy/cart/fav", data.Report.FirstSkipped[0].Reason);
+        Assert.Contains("5 fields", data.Report.FirstSkipped[1].Reason);
+    }
+
+    [Fact]
+    public void LongMalformedLineIsQuotedTruncated()
+    {
+        using var dir = new TempFolder();
+        var longTail = new string('9', 500);
+        dir.Write("UserBehavior.csv", $"1,2,3,pv,{longTail}\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => TaobaoLoader.Load(dir.Path));
+
+        Assert.Contains("line 1", e.Message);
+        Assert.Contains("\"1,2,3,pv,999", e.Message);
+        Assert.Contains("…\"", e.Message);
+        Assert.DoesNotContain(longTail, e.Message);
+    }
+
+    [Fact]
+    public void TaobaoMissingFileNamesFileAndFolder()
+    {
+        using var dir = new TempFolder();
+        var e = Assert.Throws<FileNotFoundException>(() => TaobaoLoader.Load(dir.Path));
+        Assert.Contains("UserBehavior.csv", e.Message);
+        Assert.Contains(dir.Path, e.Message);
+    }
+
+    // ---------- DIEN Amazon Books ----------
+
+    internal static string DienLine(int label, string user, string item, string category, string[] history, string[] categories) =>
+        $"{label}\t{user}\t{item}\t{category}\t{string.Join('\x02', history)}\t{string.Join('\x02', categories)}\r\n";
+
+    private static void WriteDienFixture(TempFolder dir, string trainName, string testName)
+    {
+        dir.Write("item-info", "I1\tBooks\r\nI2\tBooks\r\nI3\tComics\r\nI4\tComics\r\n");
+        dir.Write(trainName,
+            DienLine(1, "U1", "I3", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(0, "U1", "I4", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(1, "U2", "I1", "Books", ["I9"], ["default_cat"]));
+        dir.Write(testName, DienLine(1, "U2", "I2", "Books", ["I9", "I1", "I3"], ["default_cat", "Books", "Comics"]));
+    }
+
+    [Fact]
+    public void DienBooksReadsSamplesWithInternedIdsStepTimesAndNegatives()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train_splitByUser", "local_test_splitByUser");
+
+        var data = DienBooksLoader.Load(dir.Path);
+
+        Assert.Equal(3, data.Train.Count);
+        var s = Assert.Single(data.Test);
+        Assert.Equal("U2", data.Users.Name(s.User));
+        Assert.Equal("I2", data.Items.Name(s.Item));
+        Assert.Equal(["I9", "I1", "I3"], s.HistoryItems.Select(data.Items.Name));
+        Assert.Equal(["default_cat", "Books", "Comics"], s.HistoryCategories.Select(data.Categories.Name));
+        Assert.Equal([0L, 1L, 2L], s.HistoryTimes);
+        Assert.Equal(3L, s.Time);
+        Assert.Equal(0f, data.Train[1].Label);
+        // item-info is interned first: its items get ids 0..3 in file order.
+        Assert.Equal(["I1", "I2", "I3", "I4"], data.Items.Names.Take(4));
+        foreach (var sample in data.Train.Concat(data.Test))
+        {
+            sample.Validate("fixture");
+            Assert.Equal(sample.HistoryLength, sample.NegativeItems.Length);
+            for (int i = 0; i < sample.HistoryLength; i++)
+            {
+                Assert.NotEqual(sample.HistoryItems[i], sample.NegativeItems[i]);
+                Assert.InRange(sample.NegativeItems[i], 0, 3);   // drawn from item-info only
+                string expectedCategory = sample.NegativeItems[i] < 2 ? "Books" : "Comics";
+                Assert.Equal(expectedCategory, data.Categories.Name(sample.NegativeCategories[i]));
+            }
+        }
+        Assert.Equal(4 + 3 + 1, data.Report.RowsRead);
+        Assert.Equal(4, data.Report.RowsKept);
+    }
+
+    [Fact]
+    public void DienBooksNegativesDependOnlyOnTheSeed()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train", "local_test");
+        long[] Negatives(int seed) => DienBooksLoader.Load(dir.Path, new LoadOptions { Seed = seed }).Train.Concat(
+            DienBooksLoader.Load(dir.Path, new LoadOptions { Seed = seed }).Test).SelectMany(s => s.NegativeItems).ToArray();
+
+        Assert.Equal(Negatives(7), Negatives(7));
+        Assert.NotEqual(Negatives(7), Negatives(8));
+    }
+
+    [Fact]
+    public void DienBooksHistoryLengthMismatchIsAnErrorOrACountedSkip()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train", "local_test");
+        var test = dir.Write("local_test",
+            DienLine(1, "U2", "I2", "Books", ["I1", "I3"], ["Books"]) + DienLine(1, "U2", "I2", "Books", ["I1"], ["Books"]) + "1\tU3\tI1\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path));
+        Assert.Contains(test, e.Message);
+        Assert.Contains("line 1", e.Message);
+        Assert.Contains("item history has 2 entries but category history 1", e.Message);
+
+        var skipped = DienBooksLoader.Load(dir.Path, new LoadOptions { SkipMalformed = true });
+        Assert.Single(skipped.Test);
+        Assert.Equal(2, skipped.Report.RowsSkipped);
+        Assert.Equal([1L, 3L], skipped.Report.FirstSkipped.Select(s => s.LineNumber));
+    }
+
+    [Fact]
+    public void DienBooksWithoutItemInfoSaysWhatIsMissing()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train", "local_test");
+        File.Delete(System.IO.Path.Combine(dir.Path, "item-info"));
+
+        var e = Assert.Throws<FileNotFoundException>(() => DienBooksLoader.Load(dir.Path));
+
+        Assert.Contains("item-info", e.Message);
+        Assert.Contains(dir.Path, e.Message);
+    }
+
+    // ---------- Amazon raw reviews ----------
+
+    private const string Reviews =
+        "{\"reviewerID\": \"R1\", \"asin\": \"A1\", \"reviewerName\": \"x, y\", \"overall\": 5.0, \"unixReviewTime\": 1370131200}\n" +
+        "{\"reviewerID\": \"R2\", \"asin\": \"A2\", \"overall\": 2.0, \"unixReviewTime\": 1370131300}\r\n" +
+        "{\"reviewerID\": \"R1\", \"asin\": \"A3\", \"overall\": 4.0, \"unixReviewTime\": 1370131400}\n";
+
+    private const string Meta =
+        "{'asin': 'A1', 'title': \"Kid's tutu\", 'related': {'also_bought': ['A2']}, 'categories': [['Electronics', 'Camera & Photo', 'Lenses'], ['Electronics', 'Accessories']]}\n" +
+        "{'asin': 'A2', 'categories': [['Electronics', 'Computers']], 'price': 3.17}\n" +
+        "{'asin': 'NOT-REVIEWED', 'categories': [['Electronics', 'Other']]}\n";
+
+    [Fact]
+    public void AmazonReviewsTakeCategoryFromPythonLiteralMeta()
+    {
+        using var dir = new TempFolder();
+        var reviews = dir.Write("reviews_Electronics_5.json", Reviews);
+        var meta = dir.Write("meta_Electronics.json", Meta);
+
+        var specific = AmazonReviewsLoader.Load(reviews, meta);
+        var first = AmazonReviewsLoader.Load(reviews, meta, rule: AmazonCategoryRule.FirstListed);
+
+        Assert.Equal(["Accessories", "Computers", "unknown"], specific.Behaviors.Select(b => specific.Categories!.Name(b.Category)));
+        Assert.Equal(["Electronics", "Electronics", "unknown"], first.Behaviors.Select(b => first.Categories!.Name(b.Category)));
+        Assert.Equal(["R1", "R2", "R1"], specific.Behaviors.Select(b => specific.Users!.Name(b.User)));
+        Assert.Equal(["A1", "A2", "A3"], specific.Behaviors.Select(b => specific.Items!.Name(b.Item)));
+        Assert.Equal((1370131300L, "2.0"), (specific.Behaviors[1].Timestamp, specific.Behaviors[1].Type));
+    }
+
+    [Fact]
+    public void AmazonReviewsWithoutMetaUseOneUnknownCategoryAndReadGzip()
+    {
+        using var dir = new TempFolder();
+        var path = System.IO.Path.Combine(dir.Path, "reviews_Electronics_5.json.gz");
+        using (var gz = new GZipStream(File.Create(path), CompressionLevel.Fastest))
+            gz.Write(Encoding.UTF8.GetBytes(Reviews));
+
+        var data = AmazonReviewsLoader.LoadFolder(dir.Path, "Electronics", new LoadOptions { MinRating = 4 });
+
+        Assert.Equal(2, data.Behaviors.Count);
+        Assert.Equal(1, data.Report.RowsFiltered);
+        Assert.All(data.Behaviors, b => Assert.Equal(AmazonReviewsLoader.UnknownCategory, data.Categories!.Name(b.Category)));
+    }
+
+    [Fact]
+    public void AmazonMalformedJsonNamesLineOrIsCountedInSkipMode()
+    {
+        using var dir = new TempFolder();
+        var reviews = dir.Write("reviews_Books_5.json", Reviews + "{\"reviewerID\": \"R3\", \"asin\": \n{\"asin\": \"A9\", \"overall\": 1.0}\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => AmazonReviewsLoader.Load(reviews));
+        Assert.Contains("line 4", e.Message);
+        Assert.Contains(reviews, e.Message);
+
+        var data = AmazonReviewsLoader.Load(reviews, options: new LoadOptions { SkipMalformed = true });
+        Assert.Equal(3, data.Behaviors.Count);
+        Assert.Equal([4L, 5L], data.Report.FirstSkipped.Select(s => s.LineNumber));
+        Assert.Contains("reviewerID, asin, overall and unixReviewTime", data.Report.FirstSkipped[1].Reason);
+    }
+
+    // ---------- Shared real data (../shared/data), skipped when absent ----------
+
+    private string SharedFolder(string name)
+    {
+        var folder = System.IO.Path.Combine(SharedData, name);
+        Skip.IfNot(Directory.Exists(folder), $"shared data folder {folder} is not present (see the loaders README); nothing to measure");
+        return folder;
+    }
+
+    [SkippableFact]
+    public void SharedMovieLensLatestSmallLoads()
+    {
+        var data = MovieLensLoader.Load(SharedFolder("movielens-latest-small"));
+        output.WriteLine(data.ToString());
+        Assert.Equal(100_836, data.Behaviors.Count);
+        Assert.Equal(610, data.Behaviors.Select(b => b.User).Distinct().Count());
+        Assert.Equal(0, data.Report.RowsSkipped);
+        Assert.Equal(9_742, data.ItemTitles!.Count);
+    }
+
+    [SkippableFact]
+    public void SharedTaobaoSampleLoads()
+    {
+        var data = TaobaoLoader.Load(System.IO.Path.Combine(SharedFolder("taobao-userbehavior-sample"), "UserBehavior.head.csv"));
+        output.WriteLine(data.ToString());
+        Assert.Equal(84_287, data.Behaviors.Count);
+        Assert.Equal(814, data.Behaviors.Select(b => b.User).Distinct().Count());
+    }
+
+    [SkippableFact]
+    public void SharedAmazonReviewsSampleLoads()
+    {
+        var data = AmazonReviewsLoader.Load(System.IO.Path.Combine(SharedFolder("amazon-reviews-sample"), "reviews_Electronics_5.head.json"));
+        output.WriteLine(data.ToString());
+        Assert.Equal(290, data.Behaviors.Count);
+        Assert.Equal(0, data.Report.RowsSkipped);
+    }
+
+    [SkippableFact]
+    public void SharedDienBooksSampleLoads()
+    {
+        var data = DienBooksLoader.Load(SharedFolder("dien-books-format-sample"));
+        output.WriteLine(data.ToString());
+        var lines = File.ReadLines(System.IO.Path.Combine(SharedData, "dien-books-format-sample", "local_test")).Count(l => l.Length > 0);
+        Assert.Equal(lines, data.Test.Count);
+        Assert.NotEmpty(data.Train);
+        Assert.Contains("default_cat", data.Categories.Names);
+        foreach (var s in data.Train.Concat(data.Test)) s.Validate("shared DIEN sample");
+    }
+
+    private static string FindSharedData()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = System.IO.Path.Combine(dir.FullName, "shared", "data");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return "../shared/data (not found above " + AppContext.BaseDirectory + "; set DEEPINTEREST_SHARED_DATA)";
+    }
+}
+
+/// <summary>Runs alone (no parallel test classes) so that process CPU time measures only the load.</summary>
+[CollectionDefinition(nameof(LoadSpeedTests), DisableParallelization = true)]
+public class LoadSpeedCollection;
+
+[Collection(nameof(LoadSpeedTests))]
+public class LoadSpeedTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// A generated split with Books-like histories (1–40 steps) measures throughput; the full split (1.2M lines) must load
+    /// in under 30 s, i.e. at least 40k lines/s. Judged on the process's CPU time, not wall time: on a shared, loaded
+    /// machine wall time measures the neighbours. Its collection runs alone, so the process CPU time is this load's (plus GC and JIT).
+    /// </summary>
+    [Fact]
+    public void DienBooksLoadsFastEnoughForTheFullSplit()
+    {
+        using var dir = new TempFolder();
+        const int items = 20_000, lines = 60_000;
+        var random = new Random(1);
+        var info = new StringBuilder();
+        for (int i = 0; i < items; i++) info.Append("B").Append(i.ToString("D9")).Append('\t').Append("Cat").Append(i % 300).Append('\n');
+        dir.Write("item-info", info.ToString());
+        var train = new StringBuilder();
+        for (int l = 0; l < lines; l++)
+        {
+            int length = random.Next(1, 41);
+            var history = Enumerable.Range(0, length).Select(_ => random.Next(items)).ToArray();
+            train.Append(LoaderTests.DienLine(l % 2, $"A{l / 2:D13}", $"B{random.Next(items):D9}", "Cat1",
+                history.Select(h => $"B{h:D9}").ToArray(), history.Select(h => $"Cat{h % 300}").ToArray()));
+        }
+        dir.Write("local_train_splitByUser", train.ToString());
+        dir.Write("local_test_splitByUser", LoaderTests.DienLine(1, "A1", "B000000001", "Cat1", ["B000000002"], ["Cat2"]));
+
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var data = DienBooksLoader.Load(dir.Path);
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+
+        double linesPerCpuSecond = (data.Train.Count + data.Test.Count) / cpuSeconds;   // item-info lines ride along free
+        output.WriteLine($"generated DIEN split: {data.Report}; {cpuSeconds:F2} s CPU = {linesPerCpuSecond:N0} sample lines per CPU second");
+        Assert.Equal(lines, data.Train.Count);
+        Assert.True(linesPerCpuSecond > 40_000, $"{linesPerCpuSecond:N0} sample lines per CPU second cannot load 1.2M lines in 30 s");
+    }
+}
