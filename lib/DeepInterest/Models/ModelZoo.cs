@@ -15,6 +15,10 @@ public static class ModelZoo
     private static readonly Dictionary<string, (string Description, Func<FeatureSpace, ModelOptions, CtrModel> Create)> registry =
         new(StringComparer.OrdinalIgnoreCase)
         {
+            ["dien"] = ("DIEN: GRU interest extractor + auxiliary loss, AUGRU interest evolution (Zhou et al., AAAI'19)", (s, o) => new Dien(s, new DienConfig { EmbeddingDim = o.EmbeddingDim })),
+            ["dien-gru"] = ("DIEN ablation: candidate-blind GRU instead of AUGRU", (s, o) => new Dien(s, new DienConfig { EmbeddingDim = o.EmbeddingDim, Evolution = InterestEvolutionKind.Gru })),
+            ["dien-aigru"] = ("DIEN ablation: AIGRU, attention scales the GRU input", (s, o) => new Dien(s, new DienConfig { EmbeddingDim = o.EmbeddingDim, Evolution = InterestEvolutionKind.Aigru })),
+            ["dien-agru"] = ("DIEN ablation: AGRU, attention replaces the update gate", (s, o) => new Dien(s, new DienConfig { EmbeddingDim = o.EmbeddingDim, Evolution = InterestEvolutionKind.Agru })),
         };
 
     public static IReadOnlyList<string> Names => registry.Keys.ToList();
