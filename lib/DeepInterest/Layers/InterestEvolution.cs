@@ -75,7 +75,8 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
     private static Tensor MaskedSoftmax(Tensor scores, Tensor mask)
     {
         var real = mask.to_type(scores.dtype);                                         // (B, T)
-        var weights = scores.masked_fill(mask.logical_not(), -1e9).softmax(1);         // (B, T), uniform on all-padding rows
+        var lowest = finfo(scores.dtype).min;                                          // finite in any float type, unlike −∞
+        var weights = scores.masked_fill(mask.logical_not(), lowest).softmax(1);       // (B, T), uniform on all-padding rows
         return weights * real;                                                         // (B, T)
     }
 }
