@@ -213,6 +213,14 @@ public class DienTests
             Assert.Equal([0f, (float)a[0], (float)a[1]], result.Attention!.data<float>().ToArray(), new FloatTolerance(1e-6f));
     }
 
+    [Fact]
+    public void AugruBenchmarkRunsBothImplementationsAndRejectsEmptySizes()
+    {
+        var timing = DeepInterest.Benchmarks.AugruBenchmark.Measure(batch: 4, length: 3, embedding: 2, hidden: 2, steps: 2);
+        Assert.True(timing.FusedMs > 0 && timing.ReferenceMs > 0 && double.IsFinite(timing.Speedup));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DeepInterest.Benchmarks.AugruBenchmark.Measure(length: 0));
+    }
+
     // ---- learning -------------------------------------------------------------------------------------------------
 
     [Fact]

@@ -24,28 +24,29 @@ public sealed record AugruTiming(double FusedMs, double ReferenceMs)
 /// </summary>
 public static class AugruBenchmark
 {
-    public static AugruTiming Measure(int batch = 256, int steps = 50, int embedding = 64, int hidden = 64, int repetitions = 10, Device? device = null, int seed = 1)
+    /// <summary>Times <paramref name="steps"/> interleaved forward + backward passes of each on (batch, length, embedding) inputs.</summary>
+    public static AugruTiming Measure(int batch = 256, int length = 50, int embedding = 64, int hidden = 64, int steps = 10, Device? device = null, int seed = 1)
     {
-        if (batch < 1 || steps < 1 || embedding < 1 || hidden < 1 || repetitions < 1)
-            throw new ArgumentOutOfRangeException(nameof(batch), "batch, steps, embedding, hidden and repetitions must all be positive");
+        if (batch < 1 || length < 1 || embedding < 1 || hidden < 1 || steps < 1)
+            throw new ArgumentOutOfRangeException(nameof(batch), "batch, length, embedding, hidden and steps must all be positive");
         device ??= CPU;
         using var scope = NewDisposeScope();
         random.manual_seed(seed);
         var gru = new MaskedGru(embedding, hidden, UpdateGateAttention.Scale);
         gru.to(device);
-        var inputs = randn(batch, steps, embedding, device: device).requires_grad_();  // (B, T, E)
-        var lengths = randint(1, steps + 1, [batch, 1], device: device);               // (B, 1)
-        var mask = arange(steps, device: device).unsqueeze(0).ge(steps - lengths);     // (B, T) left padding
-        var attention = randn(batch, steps, device: device)
+        var inputs = randn(batch, length, embedding, device: device).requires_grad_();  // (B, T, E)
+        var lengths = randint(1, length + 1, [batch, 1], device: device);               // (B, 1)
+        var mask = arange(length, device: device).unsqueeze(0).ge(length - lengths);     // (B, T) left padding
+        var attention = randn(batch, length, device: device)
             .masked_fill(mask.logical_not(), -1e9).softmax(1) * mask.to_type(ScalarType.Float32); // (B, T)
 
         Step fused = new(() => gru.forward(inputs, mask, attention).Outputs, gru, inputs);
         Step reference = new(() => ReferenceGruCell.Run(gru, inputs, mask, attention).Outputs, gru, inputs);
         fused.Run(); // warm-up: allocator and kernel selection
         reference.Run();
-        var fusedMs = new double[repetitions];
-        var referenceMs = new double[repetitions];
-        for (int i = 0; i < repetitions; i++) // interleaved, so that load changes on a shared machine hit both alike
+        var fusedMs = new double[steps];
+        var referenceMs = new double[steps];
+        for (int i = 0; i < steps; i++) // interleaved, so that load changes on a shared machine hit both alike
         {
             fusedMs[i] = fused.Time(device);
             referenceMs[i] = reference.Time(device);
