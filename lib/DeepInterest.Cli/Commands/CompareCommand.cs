@@ -18,7 +18,7 @@ internal static class CompareCommand
 
     public static Command Create()
     {
-        var models = new Option<string>("--models") { Description = "comma-separated model names", DefaultValueFactory = _ => string.Join(",", ModelZoo.Names) };
+        var models = new Option<string>("--models") { Description = $"comma-separated model names: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => string.Join(",", ModelZoo.Course) };
         var data = new Option<string>("--data") { Description = $"data set: {string.Join(", ", DatasetCatalog.Names)}", DefaultValueFactory = _ => "synthetic" };
         var dataDir = new Option<string?>("--data-dir") { Description = "folder with the real data set's files" };
         var epochs = new Option<int>("--epochs") { Description = "maximum epochs (early stopping on validation AUC)", DefaultValueFactory = _ => new TrainerConfig().Epochs };

@@ -1,0 +1,115 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DeepInterest.Layers;
+
+/// <summary>How an attention score a_t enters the update gate of a <see cref="MaskedGru"/> (DIEN paper §4.3).</summary>
+public enum UpdateGateAttention
+{
+    /// <summary>Plain GRU: ũ_t = u_t.</summary>
+    None,
+    /// <summary>AUGRU, Eq. (8): ũ_t = a_t·u_t.</summary>
+    Scale,
+    /// <summary>AGRU, Eq. (7): ũ_t = a_t; the cell has no update gate at all.</summary>
+    Replace,
+}
+
+/// <summary>A masked GRU's results: every step's state (zero at padding), the final state, and optionally the mean update gate per step.</summary>
+public sealed record GruStates(Tensor Outputs, Tensor Final, Tensor? UpdateGates);
+
+/// <summary>
+/// GRU over left-padded sequences with an optionally attention-controlled update gate (DIEN, Zhou et al., AAAI'19,
+/// Eq. 1–4, 7, 8). With inputs i_t, reset r_t, update u_t, candidate h̃_t:
+/// <code>
+///   r_t = σ(W_r i_t + b_r + U_r h_{t−1})              (Eq. 2)
+///   u_t = σ(W_u i_t + b_u + U_u h_{t−1})              (Eq. 1)
+///   h̃_t = tanh(W_h i_t + b_h + r_t ∘ U_h h_{t−1})     (Eq. 3)
+///   h_t = (1 − ũ_t) ∘ h_{t−1} + ũ_t ∘ h̃_t,  ũ_t = m_t · {u_t | a_t·u_t | a_t}   (Eq. 4, 8, 7)
+/// </code>
+/// The mask m_t ∈ {0, 1} folded into ũ_t carries the state unchanged over padding, so with left padding the state at
+/// T−1 is each sequence's state after its last real behaviour — no packed sequences (whose lengths must live on the
+/// CPU) and no state taken after padding. The input projections of all steps are one matmul before the loop; the loop
+/// only does the hidden-side matmuls and the gates.
+/// </summary>
+public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
+{
+    private readonly Linear input;      // i_t → [W_r; W_u; W_h] i_t + b, u only when the cell has an update gate
+    private readonly Linear recurrent;  // h → [U_r; U_u; U_h] h, no bias (Eq. 1–3 have one bias per gate)
+    private readonly UpdateGateAttention attentionMode;
+
+    public long InputSize { get; }
+    public long HiddenSize { get; }
+    /// <summary>When on, <see cref="GruStates.UpdateGates"/> holds the mean of ũ_t over units per step (B, T).</summary>
+    public bool RecordUpdateGates { get; set; }
+
+    public MaskedGru(long inputSize, long hiddenSize, UpdateGateAttention attention = UpdateGateAttention.None) : base(nameof(MaskedGru))
+    {
+        if (inputSize < 1) throw new ArgumentOutOfRangeException(nameof(inputSize), inputSize, "GRU input size must be positive");
+        if (hiddenSize < 1) throw new ArgumentOutOfRangeException(nameof(hiddenSize), hiddenSize, "GRU hidden size must be positive");
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        attentionMode = attention;
+        input = Linear(inputSize, GateCount * hiddenSize);
+        recurrent = Linear(hiddenSize, GateCount * hiddenSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    /// <summary>Gates stacked in the weights: reset, update (unless AGRU), candidate.</summary>
+    internal int GateCount => attentionMode == UpdateGateAttention.Replace ? 2 : 3;
+    internal UpdateGateAttention AttentionMode => attentionMode;
+    internal Tensor InputWeight => input.weight!;     // (G·H, I)
+    internal Tensor InputBias => input.bias!;         // (G·H)
+    internal Tensor RecurrentWeight => recurrent.weight!; // (G·H, H)
+
+    /// <summary>Inputs (B, T, I), mask (B, T) bool true at real steps (left padding), attention (B, T) for AUGRU/AGRU.</summary>
+    public override GruStates forward(Tensor inputs, Tensor mask, Tensor? attention)
+    {
+        Validate(inputs, mask, attention);
+        using var scope = NewDisposeScope();
+        long b = inputs.shape[0], t = inputs.shape[1], h = HiddenSize, sigmoidWidth = (GateCount - 1) * h;
+        var projected = input.forward(inputs);                                         // (B, T, G·H) all steps at once
+        var sigmoidInputs = projected.narrow(2, 0, sigmoidWidth).unbind(1);            // T × (B, (G−1)·H) r[, u]
+        var candidateInputs = projected.narrow(2, sigmoidWidth, h).unbind(1);          // T × (B, H)
+        var stepWeight = mask.to_type(inputs.dtype);                                   // (B, T) m_t
+        if (attentionMode != UpdateGateAttention.None) stepWeight = stepWeight * attention!; // (B, T) m_t·a_t
+        var stepWeights = stepWeight.unsqueeze(-1).unbind(1);                          // T × (B, 1)
+        var hiddenWeight = recurrent.weight!.t();                                      // (H, G·H)
+        var sigmoidHidden = hiddenWeight.narrow(1, 0, sigmoidWidth);                   // (H, (G−1)·H)
+        var candidateHidden = hiddenWeight.narrow(1, sigmoidWidth, h);                 // (H, H)
+
+        var state = zeros(b, h, dtype: inputs.dtype, device: inputs.device);           // (B, H)
+        var outputs = new Tensor[t];
+        var gateMeans = RecordUpdateGates ? new Tensor[t] : null;
+        for (int s = 0; s < t; s++)
+        {
+            var gates = sigmoidInputs[s].addmm(state, sigmoidHidden).sigmoid();       // (B, (G−1)·H) [r, u]
+            var reset = gates.narrow(1, 0, h);                                         // (B, H)
+            var candidate = candidateInputs[s].addcmul(reset, state.mm(candidateHidden), 1).tanh(); // (B, H) h̃_t
+            var update = attentionMode == UpdateGateAttention.Replace
+                ? stepWeights[s]                                                       // (B, 1) m_t·a_t
+                : gates.narrow(1, h, h) * stepWeights[s];                              // (B, H) m_t·(a_t)·u_t
+            state = state.lerp(candidate, update);                                     // (B, H) (1−ũ)∘h + ũ∘h̃
+            outputs[s] = state;
+            if (gateMeans is not null) gateMeans[s] = update.mean([1]);               // (B)
+        }
+        var states = stack(outputs, 1) * mask.unsqueeze(-1);                           // (B, T, H), zero at padding
+        var means = gateMeans is null ? null : stack(gateMeans, 1).MoveToOuterDisposeScope(); // (B, T)
+        return new GruStates(states.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope(), means);
+    }
+
+    private void Validate(Tensor inputs, Tensor mask, Tensor? attention)
+    {
+        if (inputs.dim() != 3 || inputs.shape[2] != InputSize)
+            throw new ArgumentException($"MaskedGru expects inputs (B, T, {InputSize}), got ({string.Join(", ", inputs.shape)})", nameof(inputs));
+        if (inputs.shape[1] < 1)
+            throw new ArgumentException("MaskedGru needs at least one time step (a batch pads empty histories to T = 1)", nameof(inputs));
+        if (mask.dtype != ScalarType.Bool || !mask.shape.SequenceEqual(inputs.shape[..2]))
+            throw new ArgumentException($"MaskedGru expects a bool mask ({inputs.shape[0]}, {inputs.shape[1]}), got {mask.dtype} ({string.Join(", ", mask.shape)})", nameof(mask));
+        if (attentionMode != UpdateGateAttention.None && (attention is null || !attention.shape.SequenceEqual(inputs.shape[..2])))
+            throw new ArgumentException($"MaskedGru with {attentionMode} attention needs attention scores ({inputs.shape[0]}, {inputs.shape[1]})", nameof(attention));
+        if (attentionMode == UpdateGateAttention.None && attention is not null)
+            throw new ArgumentException("a plain MaskedGru takes no attention scores; construct it with UpdateGateAttention.Scale or Replace", nameof(attention));
+    }
+}

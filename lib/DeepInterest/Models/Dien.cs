@@ -1,0 +1,85 @@
+using DeepInterest.Data;
+using DeepInterest.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepInterest.Models;
+
+/// <summary>DIEN's knobs; defaults follow the paper's code (hidden = behaviour embedding size, AUGRU, λ = 1, MLP 200-80 with Dice).</summary>
+public sealed record DienConfig
+{
+    /// <summary>Embedding size per field; a behaviour e(b) is 2× this.</summary>
+    public int EmbeddingDim { get; init; } = 32;
+    /// <summary>GRU state size; null = 2·EmbeddingDim, the behaviour embedding size.</summary>
+    public int? Hidden { get; init; }
+    public InterestEvolutionKind Evolution { get; init; } = InterestEvolutionKind.Augru;
+    /// <summary>Weight λ of the auxiliary loss (Eq. 6); 0 switches it off.</summary>
+    public double AuxiliaryWeight { get; init; } = 1.0;
+    public IReadOnlyList<long> AuxiliaryHidden { get; init; } = [100, 50];
+    public IReadOnlyList<long> MlpHidden { get; init; } = [200, 80];
+    public Activation Activation { get; init; } = Activation.Dice;
+}
+
+/// <summary>
+/// Deep Interest Evolution Network (Zhou et al., AAAI'19). The interest extractor, a masked GRU over the behaviours,
+/// turns e(b_t) into interest states h_t (§4.2, Eq. 1–4), trained also by the auxiliary loss (Eq. 6) to predict the next
+/// behaviour; the interest-evolving layer weights the h_t by their attention to the candidate (Eq. 5) and runs an
+/// AUGRU (Eq. 8, or a variant) whose final state is the evolved interest h'_T. The click logit is
+/// <code>  MLP([h'_T; e_c; mean_t e(b_t)])  </code>
+/// (the authors' code concatenates the history sum; the mean keeps the scale independent of the history length).
+/// The auxiliary loss, weighted by λ, is returned in training mode only.
+/// </summary>
+public sealed class Dien : CtrModel
+{
+    private readonly BehaviorEmbedding embedding;
+    private readonly MaskedGru extractor;
+    private readonly AuxiliaryLoss auxiliary;
+    private readonly InterestEvolution evolution;
+    private readonly Mlp output;
+    private readonly double auxiliaryWeight;
+
+    public DienConfig Config { get; }
+
+    public Dien(FeatureSpace space, DienConfig? config = null) : base(nameof(Dien))
+    {
+        Config = config ?? new DienConfig();
+        if (Config.AuxiliaryWeight < 0) throw new ArgumentOutOfRangeException(nameof(config), Config.AuxiliaryWeight, "auxiliary loss weight must be ≥ 0");
+        embedding = new BehaviorEmbedding(space, Config.EmbeddingDim);
+        long e = embedding.Dim, h = Config.Hidden ?? e;
+        extractor = new MaskedGru(e, h);
+        auxiliary = new AuxiliaryLoss(h, e, Config.AuxiliaryHidden);
+        evolution = new InterestEvolution(h, e, Config.Evolution);
+        output = new Mlp(h + 2 * e, Config.MlpHidden, outputs: 1, Config.Activation);
+        auxiliaryWeight = Config.AuxiliaryWeight;
+        RegisterComponents();
+    }
+
+    public override CtrOutput forward(Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        var history = embedding.forward(batch.HistoryItems, batch.HistoryCategories);  // (B, T, E)
+        var candidate = embedding.forward(batch.Items, batch.Categories);              // (B, E)
+        var interests = extractor.forward(history, batch.Mask, null).Outputs;           // (B, T, H) h_t, zero at padding
+
+        evolution.RecordUpdateGates = CollectDiagnostics;
+        var evolved = evolution.forward(interests, candidate, batch.Mask);              // (B, H) h'_T, (B, T) a_t
+        var real = batch.Mask.to_type(history.dtype).unsqueeze(-1);                     // (B, T, 1)
+        var meanHistory = (history * real).sum(1) / real.sum(1).clamp_min(1);          // (B, E), zero for an empty history
+        var logits = output.forward(cat([evolved.Final, candidate, meanHistory], -1)).squeeze(-1); // (B)
+
+        Tensor? auxiliaryLoss = null;
+        if (training && auxiliaryWeight > 0)
+        {
+            var negatives = embedding.forward(batch.NegativeItems, batch.NegativeCategories); // (B, T, E)
+            var hasNegative = batch.NegativeItems.ne(Vocabulary.Padding);               // (B, T)
+            auxiliaryLoss = (auxiliaryWeight * auxiliary.forward(interests, history, negatives, batch.Mask, hasNegative)).MoveToOuterDisposeScope();
+        }
+        var diagnostics = new Dictionary<string, Tensor>();
+        if (CollectDiagnostics)
+        {
+            if (evolved.Attention is not null) diagnostics["attention"] = evolved.Attention.detach().MoveToOuterDisposeScope();
+            diagnostics["update_gate"] = evolved.UpdateGates!.detach().MoveToOuterDisposeScope();
+        }
+        return new CtrOutput(logits.MoveToOuterDisposeScope()) { AuxiliaryLoss = auxiliaryLoss, Diagnostics = diagnostics };
+    }
+}

@@ -1,0 +1,350 @@
+using DeepInterest.Data;
+using DeepInterest.Layers;
+using DeepInterest.Models;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace DeepInterest.Tests;
+
+public class DienTests
+{
+    private const int Categories = 5;
+
+    // ---- model ---------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void ForwardGivesLogitsAttentionGatesAndAuxiliaryLoss()
+    {
+        var samples = new[] { Sample(1, [], 7), Sample(2, [3], 8), Sample(3, [4, 5, 6], 9), Sample(4, [2, 3, 4, 5, 6], 3) };
+        var (model, vocab) = Build(samples, new DienConfig { EmbeddingDim = 4 });
+        using var batch = Batch.Collate(samples, vocab, maxLength: 10);
+        model.eval();
+        model.CollectDiagnostics = true;
+        var output = model.forward(batch);
+        Assert.Equal([4L], output.Logits.shape);
+        Assert.Null(output.AuxiliaryLoss);
+        var attention = output.Diagnostics["attention"];
+        Assert.Equal([4L, 5L], attention.shape);
+        Assert.Equal([4L, 5L], output.Diagnostics["update_gate"].shape);
+        Assert.Equal([0f, 1f, 1f, 1f], attention.sum(1).data<float>().ToArray(), new FloatTolerance(1e-5f));
+        Assert.Equal(0f, attention.masked_select(batch.Mask.logical_not()).abs().sum().item<float>());
+        Assert.Equal(0f, output.Diagnostics["update_gate"].masked_select(batch.Mask.logical_not()).abs().sum().item<float>());
+
+        model.train();
+        var trained = model.forward(batch);
+        Assert.Empty(trained.AuxiliaryLoss!.shape);
+        Assert.True(float.IsFinite(trained.AuxiliaryLoss.item<float>()) && trained.AuxiliaryLoss.item<float>() > 0);
+    }
+
+    [Theory]
+    [InlineData(InterestEvolutionKind.Gru)]
+    [InlineData(InterestEvolutionKind.Aigru)]
+    [InlineData(InterestEvolutionKind.Agru)]
+    [InlineData(InterestEvolutionKind.Augru)]
+    public void ExtraLeftPaddingChangesNothing(InterestEvolutionKind kind)
+    {
+        var samples = new[] { Sample(1, [2, 3], 4), Sample(2, [5], 6), Sample(3, [2, 7, 8, 9], 5), Sample(4, [], 3) };
+        var (model, vocab) = Build(samples, new DienConfig { EmbeddingDim = 4, Evolution = kind });
+        model.eval();
+        model.CollectDiagnostics = true;
+        using var batch = Batch.Collate(samples, vocab, maxLength: 10);
+        using var padded = PadLeft(batch, 3);
+        var plain = model.forward(batch);
+        var extra = model.forward(padded);
+        AssertClose(plain.Logits, extra.Logits, 1e-5);
+        AssertClose(plain.Diagnostics["update_gate"], extra.Diagnostics["update_gate"][.., 3..], 1e-5);
+        if (kind != InterestEvolutionKind.Gru)
+            AssertClose(plain.Diagnostics["attention"], extra.Diagnostics["attention"][.., 3..], 1e-5);
+    }
+
+    [Theory]
+    [InlineData(InterestEvolutionKind.Gru)]
+    [InlineData(InterestEvolutionKind.Aigru)]
+    [InlineData(InterestEvolutionKind.Agru)]
+    [InlineData(InterestEvolutionKind.Augru)]
+    public void BatchOfDifferentLengthsEqualsEachSequenceAlone(InterestEvolutionKind kind)
+    {
+        var samples = new[] { Sample(1, [2, 3, 4, 5, 6, 7], 4), Sample(2, [5], 6), Sample(3, [8, 9, 2], 5), Sample(4, [], 3) };
+        var (model, vocab) = Build(samples, new DienConfig { EmbeddingDim = 4, Evolution = kind });
+        model.eval();
+        using var batch = Batch.Collate(samples, vocab, maxLength: 10);
+        var together = model.forward(batch).Logits.data<float>().ToArray();
+        for (int i = 0; i < samples.Length; i++)
+        {
+            using var alone = Batch.Collate([samples[i]], vocab, maxLength: 10);
+            Assert.Equal(together[i], model.forward(alone).Logits.item<float>(), 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void PaddedHistoryAndNegativeIdsChangeNeitherLogitsNorAuxiliaryLoss()
+    {
+        var samples = new[] { Sample(1, [2, 3], 4), Sample(2, [5, 6, 7, 8, 9], 6), Sample(3, [7], 5) };
+        var (model, vocab) = Build(samples, new DienConfig { EmbeddingDim = 4 });
+        model.train();
+        using var batch = Batch.Collate(samples, vocab, maxLength: 10);
+        var padding = batch.Mask.logical_not();
+        using var noisy = With(batch,
+            items: batch.HistoryItems.masked_fill(padding, 3), categories: batch.HistoryCategories.masked_fill(padding, 2),
+            negativeItems: batch.NegativeItems.masked_fill(padding, 4), negativeCategories: batch.NegativeCategories.masked_fill(padding, 3));
+        var clean = model.forward(batch);
+        var dirty = model.forward(noisy);
+        AssertClose(clean.Logits, dirty.Logits, 1e-6);
+        Assert.Equal(clean.AuxiliaryLoss!.item<float>(), dirty.AuxiliaryLoss!.item<float>(), 1e-6f);
+    }
+
+    [Fact]
+    public void AuxiliaryLossIsZeroAndGradientsFiniteForHistoriesOfLengthZeroAndOne()
+    {
+        var samples = new[] { Sample(1, [], 4), Sample(2, [5], 6), Sample(3, [], 2) };
+        var (model, vocab) = Build(samples, new DienConfig { EmbeddingDim = 4 });
+        model.train();
+        using var batch = Batch.Collate(samples, vocab, maxLength: 10);
+        foreach (var b in new[] { batch, PadLeft(batch, 2) })
+        {
+            model.zero_grad();
+            var output = model.forward(b);
+            Assert.Equal(0f, output.AuxiliaryLoss!.item<float>());
+            (output.Logits.sum() + output.AuxiliaryLoss).backward();
+            Assert.All(model.parameters(), p => Assert.True(p.grad is null || p.grad.isfinite().all().item<bool>()));
+            Assert.True(output.Logits.isfinite().all().item<bool>());
+        }
+    }
+
+    [Fact]
+    public void AuxiliaryLossAveragesOverValidPairsOnly()
+    {
+        random.manual_seed(3);
+        var loss = new AuxiliaryLoss(hiddenSize: 3, embeddingSize: 4);
+        var states = randn(3, 5, 3);
+        var clicked = randn(3, 5, 4);
+        var negatives = randn(3, 5, 4);
+        var mask = tensor(new[] { false, false, false, false, false, false, false, false, false, true, false, true, true, true, true }, [3, 5]);
+        var full = loss.forward(states, clicked, negatives, mask, mask).item<float>();
+        var alone = loss.forward(states[2..], clicked[2..], negatives[2..], mask[2..], mask[2..]).item<float>();
+        Assert.Equal(alone, full, 1e-6f); // the rows of length 0 and 1 add no pair and do not dilute the mean
+
+        var padding = mask.logical_not().unsqueeze(-1);
+        var before = loss.forward(states, clicked, negatives, mask, mask).item<float>();
+        var after = loss.forward(states.masked_fill(padding, 9), clicked.masked_fill(padding, -9), negatives.masked_fill(padding, 7), mask, mask).item<float>();
+        Assert.Equal(before, after, 1e-6f);
+        Assert.True(float.IsFinite(before) && before > 0);
+    }
+
+    // ---- layers ---------------------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData(UpdateGateAttention.None)]
+    [InlineData(UpdateGateAttention.Scale)]
+    [InlineData(UpdateGateAttention.Replace)]
+    public void FusedGruMatchesReferenceCellInValuesAndGradients(UpdateGateAttention mode)
+    {
+        random.manual_seed(7);
+        var gru = new MaskedGru(5, 4, mode);
+        var mask = arange(6).unsqueeze(0).ge(6 - tensor(new long[] { 0, 1, 3, 6 }).unsqueeze(1)); // (4, 6) lengths 0, 1, 3, 6
+        var attention = mode == UpdateGateAttention.None ? null : rand(4, 6) * mask.to_type(ScalarType.Float32);
+        var x1 = randn(4, 6, 5).requires_grad_();
+        var x2 = x1.detach().clone().requires_grad_();
+        var fused = gru.forward(x1, mask, attention);
+        var (outputs, final) = ReferenceGruCell.Run(gru, x2, mask, attention);
+        AssertClose(outputs, fused.Outputs, 1e-5);
+        AssertClose(final, fused.Final, 1e-5);
+        (fused.Outputs.pow(2).sum() + fused.Final.sum()).backward();
+        (outputs.pow(2).sum() + final.sum()).backward();
+        AssertClose(x2.grad!, x1.grad!, 1e-5);
+    }
+
+    [Theory]
+    [InlineData(InterestEvolutionKind.Gru)]
+    [InlineData(InterestEvolutionKind.Aigru)]
+    [InlineData(InterestEvolutionKind.Agru)]
+    [InlineData(InterestEvolutionKind.Augru)]
+    public void InterestEvolutionMatchesHandComputedSteps(InterestEvolutionKind kind)
+    {
+        const int H = 2;
+        double[,] attentionW = { { 0.5, -0.3 }, { 0.2, 0.4 } };                         // (H, E)
+        double[] candidate = [1.0, -0.5];                                               // e_c
+        double[][] states = [[9, 9], [0.3, -0.2], [-0.1, 0.4]];                          // step 0 is padding
+        bool agru = kind == InterestEvolutionKind.Agru;
+        int gates = agru ? 2 : 3;
+        double[,] wi = Grid(gates * H, H, (r, c) => 0.1 * (r + 1) - 0.2 * c);          // rows [r; u; n]
+        double[] bi = Enumerable.Range(0, gates * H).Select(r => 0.05 * r - 0.1).ToArray();
+        double[,] wh = Grid(gates * H, H, (r, c) => 0.3 - 0.1 * r + 0.15 * c);
+
+        var layer = new InterestEvolution(H, 2, kind);
+        var parameters = layer.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using (no_grad())
+        {
+            if (kind != InterestEvolutionKind.Gru) parameters["attentionWeight.weight"].copy_(ToTensor(attentionW));
+            parameters["evolution.input.weight"].copy_(ToTensor(wi));
+            parameters["evolution.input.bias"].copy_(tensor(bi.Select(v => (float)v).ToArray()));
+            parameters["evolution.recurrent.weight"].copy_(ToTensor(wh));
+        }
+        var input = tensor(states.SelectMany(s => s).Select(v => (float)v).ToArray(), [1, 3, H]);
+        var result = layer.forward(input, tensor(candidate.Select(v => (float)v).ToArray(), [1, 2]), tensor(new[] { false, true, true }, [1, 3]));
+
+        // a_t = softmax over the two real steps of h_t · (W e_c)
+        double[] we = [Dot(Row(attentionW, 0), candidate), Dot(Row(attentionW, 1), candidate)];
+        double s1 = Dot(states[1], we), s2 = Dot(states[2], we);
+        double[] a = kind == InterestEvolutionKind.Gru ? [1, 1] : [Math.Exp(s1) / (Math.Exp(s1) + Math.Exp(s2)), Math.Exp(s2) / (Math.Exp(s1) + Math.Exp(s2))];
+        double[] h = [0, 0];
+        for (int step = 0; step < 2; step++)
+        {
+            double[] x = kind == InterestEvolutionKind.Aigru ? states[step + 1].Select(v => a[step] * v).ToArray() : states[step + 1];
+            var next = new double[H];
+            for (int j = 0; j < H; j++)
+            {
+                double Pre(int gate, bool withState) => Dot(Row(wi, gate * H + j), x) + bi[gate * H + j] + (withState ? Dot(Row(wh, gate * H + j), h) : 0);
+                double reset = Sigmoid(Pre(0, true));
+                double cand = Math.Tanh(Pre(gates - 1, false) + reset * Dot(Row(wh, (gates - 1) * H + j), h));
+                double update = kind switch
+                {
+                    InterestEvolutionKind.Agru => a[step],
+                    InterestEvolutionKind.Augru => a[step] * Sigmoid(Pre(1, true)),
+                    _ => Sigmoid(Pre(1, true)),
+                };
+                next[j] = (1 - update) * h[j] + update * cand;
+            }
+            h = next;
+        }
+        Assert.Equal(h.Select(v => (float)v), result.Final.data<float>().ToArray(), new FloatTolerance(1e-6f));
+        if (kind != InterestEvolutionKind.Gru)
+            Assert.Equal([0f, (float)a[0], (float)a[1]], result.Attention!.data<float>().ToArray(), new FloatTolerance(1e-6f));
+    }
+
+    [Fact]
+    public void AugruBenchmarkRunsBothImplementationsAndRejectsEmptySizes()
+    {
+        var timing = DeepInterest.Benchmarks.AugruBenchmark.Measure(batch: 4, length: 3, embedding: 2, hidden: 2, steps: 2);
+        Assert.True(timing.FusedMs > 0 && timing.ReferenceMs > 0 && double.IsFinite(timing.Speedup));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DeepInterest.Benchmarks.AugruBenchmark.Measure(length: 0));
+    }
+
+    // ---- learning -------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void SmokeTrainingLearnsWhetherTheCandidateCategoryWasBrowsed()
+    {
+        var rng = new Random(11);
+        CtrSample Draw(int user)
+        {
+            var history = Enumerable.Range(0, rng.Next(1, 5)).Select(_ => (long)rng.Next(2, 12)).ToArray();
+            var browsed = history.Select(i => i % Categories).ToHashSet();
+            bool positive = rng.Next(2) == 0;
+            var pool = Enumerable.Range(2, 10).Where(i => browsed.Contains(i % Categories) == positive).ToArray();
+            long item = pool.Length > 0 ? pool[rng.Next(pool.Length)] : history[0];
+            return Sample(user, history, item, label: browsed.Contains(item % Categories) ? 1f : 0f, rng);
+        }
+        var train = Enumerable.Range(0, 384).Select(Draw).ToArray();
+        var test = Enumerable.Range(0, 200).Select(Draw).ToArray();
+        random.manual_seed(5);
+        var (model, vocab) = Build(train, new DienConfig { EmbeddingDim = 8, MlpHidden = [32, 16], AuxiliaryHidden = [16], Activation = Activation.PReLU });
+        var optimizer = optim.Adam(model.parameters(), lr: 2e-2);
+        for (int epoch = 0; epoch < 5; epoch++)
+        {
+            model.train();
+            foreach (var chunk in train.Chunk(32))
+            {
+                using var scope = NewDisposeScope();
+                using var batch = Batch.Collate(chunk, vocab, maxLength: 10);
+                var output = model.forward(batch);
+                var loss = nn.functional.binary_cross_entropy_with_logits(output.Logits, batch.Labels) + output.AuxiliaryLoss!;
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            }
+        }
+        model.eval();
+        using var testBatch = Batch.Collate(test, vocab, maxLength: 10);
+        var scores = model.forward(testBatch).Logits.data<float>().ToArray();
+        double auc = Auc(scores, test.Select(s => s.Label).ToArray());
+        Assert.True(auc > 0.8, $"AUC {auc:F3} should clearly beat 0.5 on a learnable toy task");
+    }
+
+    [Fact]
+    public void ParameterCountAtEmbedding32IsThePaperSizedNetwork()
+    {
+        var samples = new[] { Sample(1, [2, 3], 4) };
+        var (model, vocab) = Build(samples, new DienConfig());
+        long embeddings = 32 * (vocab.Items.Size + vocab.Categories.Size);
+        long gru = 2 * (64 * 192 + 192 + 64 * 192);                                       // extractor + AUGRU, E = H = 64
+        long attention = 64 * 64, auxiliary = 128 * 100 + 100 + 100 * 50 + 50 + 50 + 1;
+        long mlp = 192 * 200 + 200 + 200 + 200 * 80 + 80 + 80 + 80 + 1;                  // Dice: α per unit
+        Assert.Equal(embeddings + gru + attention + auxiliary + mlp, model.ParameterCount());
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------------
+
+    private static CtrSample Sample(long user, long[] history, long item, float label = 1f, Random? rng = null)
+    {
+        rng ??= new Random((int)user);
+        var negatives = history.Select(_ => (long)rng.Next(2, 40)).ToArray();
+        return new CtrSample
+        {
+            User = user, HistoryItems = history, HistoryCategories = history.Select(i => 100 + i % Categories).ToArray(),
+            HistoryTimes = history.Select((_, k) => 1000L + k).ToArray(), Item = item, Category = 100 + item % Categories,
+            Time = 2000, Label = label, NegativeItems = negatives, NegativeCategories = negatives.Select(i => 100 + i % Categories).ToArray(),
+        };
+    }
+
+    private static (Dien Model, FeatureVocabulary Vocab) Build(IReadOnlyList<CtrSample> samples, DienConfig config)
+    {
+        // every id the tests use is in the vocabulary, so padding stays the only zero row
+        var all = samples.Append(Sample(0, Enumerable.Range(2, 38).Select(i => (long)i).ToArray(), 2)).ToList();
+        var vocab = FeatureVocabulary.Build(all);
+        random.manual_seed(1);
+        return (new Dien(FeatureSpace.From(vocab), config), vocab);
+    }
+
+    private static Batch PadLeft(Batch b, int extra)
+    {
+        Tensor Pad(Tensor x) => nn.functional.pad(x, [extra, 0]);
+        return With(b, Pad(b.HistoryItems), Pad(b.HistoryCategories), Pad(b.NegativeItems), Pad(b.NegativeCategories), Pad(b.HistoryTimes), Pad(b.Mask));
+    }
+
+    private static Batch With(Batch b, Tensor items, Tensor categories, Tensor negativeItems, Tensor negativeCategories, Tensor? times = null, Tensor? mask = null) => new()
+    {
+        HistoryItems = items, HistoryCategories = categories, HistoryTimes = times ?? b.HistoryTimes.clone(), Mask = mask ?? b.Mask.clone(),
+        Lengths = b.Lengths.clone(), NegativeItems = negativeItems, NegativeCategories = negativeCategories, Items = b.Items.clone(),
+        Categories = b.Categories.clone(), Times = b.Times.clone(), Labels = b.Labels.clone(), Users = b.Users,
+    };
+
+    private static double Auc(float[] scores, float[] labels)
+    {
+        double wins = 0, pairs = 0;
+        for (int i = 0; i < scores.Length; i++)
+            for (int j = 0; j < scores.Length; j++)
+                if (labels[i] == 1 && labels[j] == 0)
+                {
+                    pairs++;
+                    wins += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
+                }
+        return wins / pairs;
+    }
+
+    private static void AssertClose(Tensor expected, Tensor actual, double tolerance)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        double gap = (expected - actual).abs().max().item<float>();
+        Assert.True(gap <= tolerance, $"max |difference| {gap:E2} exceeds {tolerance:E0}");
+    }
+
+    private static double[,] Grid(int rows, int cols, Func<int, int, double> value)
+    {
+        var g = new double[rows, cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) g[r, c] = value(r, c);
+        return g;
+    }
+
+    private static Tensor ToTensor(double[,] g) => tensor(g.Cast<double>().Select(v => (float)v).ToArray(), [g.GetLength(0), g.GetLength(1)]);
+    private static double[] Row(double[,] g, int r) => Enumerable.Range(0, g.GetLength(1)).Select(c => g[r, c]).ToArray();
+    private static double Dot(double[] a, double[] b) => a.Zip(b, (x, y) => x * y).Sum();
+    private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+
+    private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(float obj) => 0;
+    }
+}
