@@ -1,0 +1,74 @@
+using Microsoft.DotNet.Interactive.Documents;
+using Xunit;
+
+namespace DeepInterest.Notebooks.Tests;
+
+/// <summary>The runner's own contract, on small in-memory notebooks (no TorchSharp).</summary>
+public class NotebookRunnerTests
+{
+    private static async Task<(NotebookRunResult Result, InteractiveDocument Document)> RunAsync(RunOptions options, params string[] codeCells)
+    {
+        var document = new InteractiveDocument([new("# a title", "markdown"), .. codeCells.Select(code => new InteractiveDocumentElement(code, "csharp"))]);
+        using var kernel = NotebookRunner.CreateKernel();
+        var result = await NotebookRunner.RunAsync(kernel, document, "in-memory.ipynb", Path.GetTempPath(), options);
+        return (result, document);
+    }
+
+    [Theory]
+    [InlineData("int count = \"three\";", "CS0029")]
+    [InlineData("throw new InvalidOperationException(\"boom at runtime\");", "boom at runtime")]
+    public async Task FailingCellIsReportedWithItsNumberCodeAndError(string failingCode, string expectedError)
+    {
+        var (result, document) = await RunAsync(new RunOptions(StopOnError: true), "var before = 1;", failingCode, "var after = 2;");
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(2, result.Cells.Count); // stopped: the cell after the failure did not run
+        var failed = result.FailedCell!;
+        Assert.Equal(2, failed.Index); // the markdown title is cell 0
+        Assert.Equal(failingCode, failed.Code);
+        Assert.Contains(expectedError, failed.Error);
+        Assert.Contains("cell 3 (index 2)", result.FailureMessage);
+        Assert.Contains(failingCode, result.FailureMessage);
+        Assert.Contains(expectedError, result.FailureMessage);
+        var errorOutput = Assert.IsType<ErrorElement>(Assert.Single(document.Elements[2].Outputs));
+        Assert.Contains(expectedError, string.Join("\n", errorOutput.StackTrace));
+        Assert.Equal(2, document.Elements[2].ExecutionOrder);
+    }
+
+    [Fact]
+    public async Task DisplayedValueUpdatedReplacesTheDisplayInsteadOfAppending()
+    {
+        // KernelInvocationContextExtensions.Display, not the display() helper: in .NET Interactive 1.0.0-beta.26120.1 display()
+        // shows one DisplayedValue and returns another, so its Update() carries a new ValueId and appends (upstream bug).
+        var (result, document) = await RunAsync(new RunOptions(),
+            """
+            using Microsoft.DotNet.Interactive;
+            var progress = KernelInvocationContextExtensions.Display(KernelInvocationContext.Current, "step 1 of 2");
+            progress.Update("step 2 of 2");
+            display("done");
+            """);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        var texts = document.Elements[1].Outputs.Cast<DisplayElement>().Select(d => string.Join(" ", d.Data.Values)).ToList();
+        Assert.Equal(2, texts.Count);
+        Assert.Contains("step 2 of 2", texts[0]);
+        Assert.DoesNotContain("step 1 of 2", texts[0]);
+        Assert.Contains("done", texts[1]);
+    }
+
+    [Fact]
+    public async Task SmokeModeAndWorkingDirectoryHoldOnlyWhileTheNotebookRuns()
+    {
+        var directoryBefore = Environment.CurrentDirectory;
+        var smokeBefore = Environment.GetEnvironmentVariable(NotebookRunner.SmokeVariable);
+
+        var (result, document) = await RunAsync(new RunOptions(Smoke: true),
+            "Console.Write($\"{Environment.GetEnvironmentVariable(\"DEEPINTEREST_SMOKE\")}|{Environment.CurrentDirectory}\");");
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        var stdout = Assert.IsType<TextElement>(Assert.Single(document.Elements[1].Outputs));
+        Assert.Equal($"1|{Path.GetFullPath(Path.GetTempPath()).TrimEnd(Path.DirectorySeparatorChar)}", stdout.Text.TrimEnd(Path.DirectorySeparatorChar));
+        Assert.Equal(directoryBefore, Environment.CurrentDirectory);
+        Assert.Equal(smokeBefore, Environment.GetEnvironmentVariable(NotebookRunner.SmokeVariable));
+    }
+}
