@@ -122,9 +122,14 @@ public static class NotebookRunner
             foreach (var (element, index) in document.Elements.Select((e, i) => (e, i)))
             {
                 if (element.KernelName is "markdown" || string.IsNullOrWhiteSpace(element.Contents)) continue;
+                // The command's own result misses what cells imported with #!import print, and their errors: those
+                // arrive as ErrorProduced on the kernel's event stream while the importing command still succeeds.
+                var events = new List<KernelEvent>();
                 var stopwatch = Stopwatch.StartNew();
-                var result = await kernel.SendAsync(new SubmitCode(element.Contents, element.KernelName ?? "csharp"));
-                var error = WriteOutputs(element, result.Events);
+                using (kernel.KernelEvents.Subscribe(e => { lock (events) events.Add(e); }))
+                    await kernel.SendAsync(new SubmitCode(element.Contents, element.KernelName ?? "csharp"));
+                string? error;
+                lock (events) error = WriteOutputs(element, events);
                 element.ExecutionOrder = ++executionCount;
                 var cell = new CellResult(index, element.Contents, stopwatch.Elapsed, error);
                 cells.Add(cell);
@@ -147,23 +152,18 @@ public static class NotebookRunner
         var stderr = new StringBuilder();
         var displays = new List<InteractiveDocumentOutputElement>();
         var displayIndexByValueId = new Dictionary<string, int>();
-        ErrorElement? errorOutput = null;
-        string? error = null;
+        CommandFailed? firstFailure = null;
+        ErrorProduced? firstError = null;
         foreach (var kernelEvent in events)
         {
             switch (kernelEvent)
             {
                 case StandardOutputValueProduced text: stdout.Append(text.FormattedValues.FirstOrDefault()?.Value); break;
                 case StandardErrorValueProduced text: stderr.Append(text.FormattedValues.FirstOrDefault()?.Value); break;
-                case ErrorProduced: break; // repeats what CommandFailed says; must be matched before DisplayEvent, its base class
-                case CommandFailed failed:
-                    error = failed.Exception?.ToString() ?? failed.Message;
-                    errorOutput = new ErrorElement(errorValue: failed.Exception?.Message ?? failed.Message,
-                        errorName: failed.Exception?.GetType().Name ?? "Error", stackTrace: error.Split('\n'));
-                    break;
+                case CommandFailed failed: firstFailure ??= failed; break;
+                case ErrorProduced produced: firstError ??= produced; break; // matched before DisplayEvent, its base class
                 case DisplayEvent display: // DisplayedValueProduced, DisplayedValueUpdated, ReturnValueProduced
-                    var data = display.FormattedValues.ToDictionary(v => v.MimeType, v => (object)v.Value);
-                    var shown = new DisplayElement(data);
+                    var shown = new DisplayElement(display.FormattedValues.ToDictionary(v => v.MimeType, v => (object)v.Value));
                     // An update (progress bars, live charts) replaces the display with the same ValueId instead of adding one.
                     if (display.ValueId is { } valueId && displayIndexByValueId.TryGetValue(valueId, out var at)) displays[at] = shown;
                     else
@@ -178,7 +178,11 @@ public static class NotebookRunner
         if (stdout.Length > 0) element.Outputs.Add(new TextElement(stdout.ToString(), "stdout"));
         element.Outputs.AddRange(displays);
         if (stderr.Length > 0) element.Outputs.Add(new TextElement(stderr.ToString(), "stderr"));
-        if (errorOutput is not null) element.Outputs.Add(errorOutput);
+        // A failed command carries the exception; an error inside an #!import'ed cell only comes as ErrorProduced.
+        var (error, summary, name) = firstFailure is { } f ? (f.Exception?.ToString() ?? f.Message, f.Exception?.Message ?? f.Message, f.Exception?.GetType().Name ?? "Error")
+            : firstError is { } e ? (e.Message, e.Message, "Error")
+            : (null, null, null);
+        if (error is not null) element.Outputs.Add(new ErrorElement(errorValue: summary!, errorName: name!, stackTrace: error.Split('\n')));
         return error;
     }
 }

@@ -6,12 +6,33 @@ namespace DeepInterest.Notebooks.Tests;
 /// <summary>The runner's own contract, on small in-memory notebooks (no TorchSharp).</summary>
 public class NotebookRunnerTests
 {
-    private static async Task<(NotebookRunResult Result, InteractiveDocument Document)> RunAsync(RunOptions options, params string[] codeCells)
+    private static Task<(NotebookRunResult Result, InteractiveDocument Document)> RunAsync(RunOptions options, params string[] codeCells) =>
+        RunInAsync(Path.GetTempPath(), options, codeCells);
+
+    private static async Task<(NotebookRunResult Result, InteractiveDocument Document)> RunInAsync(string workingDirectory, RunOptions options, params string[] codeCells)
     {
         var document = new InteractiveDocument([new("# a title", "markdown"), .. codeCells.Select(code => new InteractiveDocumentElement(code, "csharp"))]);
         using var kernel = NotebookRunner.CreateKernel();
-        var result = await NotebookRunner.RunAsync(kernel, document, "in-memory.ipynb", Path.GetTempPath(), options);
+        var result = await NotebookRunner.RunAsync(kernel, document, "in-memory.ipynb", workingDirectory, options);
         return (result, document);
+    }
+
+    private static string Html(InteractiveDocumentElement cell) =>
+        string.Join("\n", cell.Outputs.OfType<DisplayElement>().SelectMany(d => d.Data).Where(kv => kv.Key == "text/html").Select(kv => kv.Value));
+
+    [Fact]
+    public async Task PackageKernelExtensionsRenderPlotlyChartsAndDataFramesAsHtml()
+    {
+        // notebooks/common.dib: the FSharp.Core shim Plotly.NET 6 needs here, then Plotly.NET.Interactive and Microsoft.Data.Analysis.
+        var (result, document) = await RunInAsync(Path.Combine(NotebookExecutionTests.RepoRoot, "notebooks"), new RunOptions(),
+            "#!import common.dib",
+            "Plotly.NET.CSharp.Chart.Line<int, double, string>(x: new[] { 0, 1, 2 }, y: new[] { 0.69, 0.52, 0.47 }, Name: \"loss\")",
+            "new Microsoft.Data.Analysis.DataFrame(new Microsoft.Data.Analysis.PrimitiveDataFrameColumn<int>(\"epoch\", new[] { 1, 2 }))");
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.Contains("Plotly.newPlot", Html(document.Elements[2])); // the extension's formatter, not the default object tree
+        Assert.Contains("<table", Html(document.Elements[3]));
+        Assert.Contains("epoch", Html(document.Elements[3]));
     }
 
     [Theory]
