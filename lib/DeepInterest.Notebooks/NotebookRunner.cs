@@ -179,7 +179,9 @@ public static class NotebookRunner
         element.Outputs.AddRange(displays);
         if (stderr.Length > 0) element.Outputs.Add(new TextElement(stderr.ToString(), "stderr"));
         // A failed command carries the exception; an error inside an #!import'ed cell only comes as ErrorProduced.
-        var (error, summary, name) = firstFailure is { } f ? (f.Exception?.ToString() ?? f.Message, f.Exception?.Message ?? f.Message, f.Exception?.GetType().Name ?? "Error")
+        // Compile errors: the diagnostics are the whole story (the stack is the kernel's); runtime errors: keep the stack.
+        var (error, summary, name) = firstFailure is { } f
+            ? (f.Exception is null or CodeSubmissionCompilationErrorException ? f.Message : f.Exception.ToString(), f.Exception?.Message ?? f.Message, f.Exception?.GetType().Name ?? "Error")
             : firstError is { } e ? (e.Message, e.Message, "Error")
             : (null, null, null);
         if (error is not null) element.Outputs.Add(new ErrorElement(errorValue: summary!, errorName: name!, stackTrace: error.Split('\n')));

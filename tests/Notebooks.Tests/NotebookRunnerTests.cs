@@ -57,6 +57,23 @@ public class NotebookRunnerTests
     }
 
     [Fact]
+    public async Task ErrorInAnImportedCellFailsTheImportingCell()
+    {
+        // .NET Interactive reports it as ErrorProduced while the #!import command itself succeeds.
+        var folder = Directory.CreateTempSubdirectory("notebook-runner-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "broken.dib"), "#!csharp\n\nvar ok = 1;\n\n#!csharp\n\nint broken = \"text\";\n");
+            var (result, _) = await RunInAsync(folder, new RunOptions(), "#!import broken.dib", "var after = 2;");
+
+            Assert.Equal(1, result.FailedCell?.Index);
+            Assert.Contains("CS0029", result.FailedCell!.Error);
+            Assert.Single(result.Cells);
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
     public async Task DisplayedValueUpdatedReplacesTheDisplayInsteadOfAppending()
     {
         // KernelInvocationContextExtensions.Display, not the display() helper: in .NET Interactive 1.0.0-beta.26120.1 display()
