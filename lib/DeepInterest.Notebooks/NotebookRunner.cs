@@ -160,7 +160,11 @@ public static class NotebookRunner
             {
                 case StandardOutputValueProduced text: stdout.Append(text.FormattedValues.FirstOrDefault()?.Value); break;
                 case StandardErrorValueProduced text: stderr.Append(text.FormattedValues.FirstOrDefault()?.Value); break;
-                case CommandFailed failed: firstFailure ??= failed; break;
+                // The first error is the cause (an imported cell's error makes the following import cells fail too).
+                // A command's ErrorProduced is followed by its CommandFailed, whose exception says more.
+                case CommandFailed failed when firstFailure is null && (firstError is null || failed.Command == firstError.Command):
+                    firstFailure = failed;
+                    break;
                 case ErrorProduced produced: firstError ??= produced; break; // matched before DisplayEvent, its base class
                 case DisplayEvent display: // DisplayedValueProduced, DisplayedValueUpdated, ReturnValueProduced
                     var shown = new DisplayElement(display.FormattedValues.ToDictionary(v => v.MimeType, v => (object)v.Value));

@@ -26,6 +26,22 @@ public class NotebookExecutionTests(ITestOutputHelper output)
         Assert.True(File.Exists(result.ExecutedPath));
     }
 
+    [Fact]
+    public async Task SetupRejectsAnUnknownDeviceByName()
+    {
+        var document = new Microsoft.DotNet.Interactive.Documents.InteractiveDocument([new("#!import setup.dib", "csharp")]);
+        var previous = Environment.GetEnvironmentVariable("DEEPINTEREST_DEVICE");
+        Environment.SetEnvironmentVariable("DEEPINTEREST_DEVICE", "tpu");
+        try
+        {
+            using var kernel = NotebookRunner.CreateKernel();
+            var result = await NotebookRunner.RunAsync(kernel, document, "setup", Path.Combine(RepoRoot, "notebooks"), new RunOptions());
+
+            Assert.Contains("setup-tpu.dib", result.FailedCell?.Error);
+        }
+        finally { Environment.SetEnvironmentVariable("DEEPINTEREST_DEVICE", previous); }
+    }
+
     internal static string RepoRoot { get; } = FindRepoRoot();
 
     private static string FindRepoRoot()
