@@ -1,11 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using DeepInterest.Data;
-using DeepInterest.Metrics;
 using DeepInterest.Models;
-using DeepInterest.Plots;
 using DeepInterest.Training;
 using Spectre.Console;
 
@@ -14,8 +10,6 @@ namespace DeepInterest.Cli.Commands;
 /// <summary><c>compare</c>: train each model on one data set, print the table, write results.json and report.html.</summary>
 internal static class CompareCommand
 {
-    private const string Baseline = "avgpool";
-
     public static Command Create()
     {
         var models = new Option<string>("--models") { Description = $"comma-separated model names: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => string.Join(",", ModelZoo.Course) };
@@ -69,64 +63,19 @@ internal static class CompareCommand
                 foreach (var task in tasks.Values) { task.Value = task.MaxValue; task.StopTask(); }
             });
 
-        var baseline = results.FirstOrDefault(r => r.Model.Equals(Baseline, StringComparison.OrdinalIgnoreCase));
-        PrintTable(results, baseline);
-        Directory.CreateDirectory(outDir);
-        WriteJson(results, Path.Combine(outDir, "results.json"));
-        WriteReport(results, baseline, data, config, Path.Combine(outDir, "report.html"));
+        PrintTable(results);
+        ComparisonReport.WriteJson(results, Path.Combine(outDir, "results.json"));
+        ComparisonReport.WriteHtml(results, data, config, Path.Combine(outDir, "report.html"));
         var peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
         AnsiConsole.MarkupLineInterpolated($"[grey]wrote {Path.Combine(outDir, "results.json")} and report.html; total {clock.Elapsed.TotalSeconds:F0} s; peak memory {peakMiB:F0} MiB[/]");
         return 0;
     }
 
-    private static string RelaImpr(ModelResult r, ModelResult? baseline) =>
-        baseline is null ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Test.Auc, baseline.Test.Auc):+0.0;-0.0;0.0}%";
-
-    private static IReadOnlyList<string> Row(ModelResult r, ModelResult? baseline) =>
-    [
-        r.Model, r.Parameters.ToString("N0"), r.Test.Auc.ToString("F4"), r.Test.Gauc.ToString("F4"), r.Test.LogLoss.ToString("F4"),
-        RelaImpr(r, baseline), r.Training.TrainSeconds.ToString("F1"), r.Training.TrainSamplesPerSecond.ToString("N0"), r.LatencyMsPer1000.ToString("F2"),
-    ];
-
-    private static readonly string[] Header = ["model", "params", "test AUC", "GAUC", "logloss", $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand."];
-
-    private static void PrintTable(IReadOnlyList<ModelResult> results, ModelResult? baseline)
+    private static void PrintTable(IReadOnlyList<ModelResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var h in Header) table.AddColumn(new TableColumn(h).RightAligned());
-        foreach (var r in results) table.AddRow(Row(r, baseline).Select(Markup.Escape).ToArray());
+        foreach (var h in ComparisonReport.Header) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var row in ComparisonReport.Rows(results)) table.AddRow(row.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
-    }
-
-    private static void WriteJson(IReadOnlyList<ModelResult> results, string path)
-    {
-        var rows = results.Select(r => new JsonRow(r.Model, r.Test.Auc, r.Test.Gauc, r.Test.LogLoss, r.Parameters,
-            r.Training.TrainSeconds, r.Training.TrainSamplesPerSecond, r.LatencyMsPer1000));
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
-    }
-
-    private sealed record JsonRow(
-        [property: JsonPropertyName("model")] string Model,
-        [property: JsonPropertyName("auc")] double Auc,
-        [property: JsonPropertyName("gauc")] double Gauc,
-        [property: JsonPropertyName("logloss")] double LogLoss,
-        [property: JsonPropertyName("params")] long Params,
-        [property: JsonPropertyName("train_seconds")] double TrainSeconds,
-        [property: JsonPropertyName("train_samples_per_second")] double TrainSamplesPerSecond,
-        [property: JsonPropertyName("latency_ms_per_1000")] double LatencyMsPer1000);
-
-    private static void WriteReport(IReadOnlyList<ModelResult> results, ModelResult? baseline, CtrDataset data, TrainerConfig config, string path)
-    {
-        var names = results.Select(r => r.Model).ToList();
-        new HtmlReport($"DeepInterest comparison — {data.Name}")
-            .Paragraph($"{data}. Seed {config.Seed}, at most {config.Epochs} epochs with early stopping on validation AUC, batch {config.BatchSize}, history ≤ {config.MaxLength}.")
-            .Table(Header, results.Select(r => Row(r, baseline)))
-            .Chart(TrainingPlots.AucBars(names, results.Select(r => r.Test.Auc).ToList()))
-            .Chart(TrainingPlots.LearningCurves(results.Select(r => (r.Model, r.Training.History))))
-            .Chart(TrainingPlots.LossCurves(results.Select(r => (r.Model, r.Training.History))))
-            .Chart(TrainingPlots.CostProfile(results))
-            .Save(path);
     }
 }
