@@ -1,0 +1,55 @@
+using System.CommandLine;
+using DeepInterest.Notebooks;
+using Spectre.Console;
+
+namespace DeepInterest.Cli.Commands;
+
+/// <summary>
+/// <c>notebooks run</c>: executes the course notebooks headless (no VS Code, no Jupyter) in an in-process .NET Interactive
+/// kernel and writes executed copies with all outputs — the kit's answer to Polyglot Notebooks' deprecation.
+/// </summary>
+internal static class NotebooksCommand
+{
+    public static Command Create()
+    {
+        var names = new Argument<string[]>("names") { Description = "notebooks to run (file names or prefixes such as 02); all when omitted", Arity = ArgumentArity.ZeroOrMore };
+        var smoke = new Option<bool>("--smoke") { Description = "tiny sizes (DEEPINTEREST_SMOKE=1), as the tests run them" };
+        var folder = new Option<string>("--notebooks") { Description = "folder of the .ipynb files", DefaultValueFactory = _ => "notebooks" };
+        var output = new Option<string>("--out") { Description = "folder for the executed copies", DefaultValueFactory = _ => Path.Combine("artifacts", "notebooks") };
+        var run = new Command("run", "Execute notebooks headless and write executed copies with their outputs") { names, smoke, folder, output };
+        run.SetAction(parse => RunAsync(parse.GetValue(names) ?? [], parse.GetValue(smoke), parse.GetValue(folder)!, parse.GetValue(output)!));
+        return new Command("notebooks", "The course notebooks without VS Code") { run };
+    }
+
+    private static async Task<int> RunAsync(string[] names, bool smoke, string folder, string output)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"no notebook folder at {Path.GetFullPath(folder)} (run from the repository root or pass --notebooks)");
+        var all = Directory.GetFiles(folder, "*.ipynb").Order().ToList();
+        var chosen = names.Length == 0 ? all : names.Select(n => Pick(all, n)).Distinct().ToList();
+        var outputFolder = Path.GetFullPath(output);
+        int failed = 0;
+        foreach (var path in chosen)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[bold]{Path.GetFileName(path)}[/]{(smoke ? " (smoke)" : "")}");
+            var result = await NotebookRunner.RunAsync(path, new RunOptions(Smoke: smoke, OutputDirectory: outputFolder),
+                cell => AnsiConsole.MarkupLine($"  cell {cell.Index,3} {(cell.Succeeded ? "[green]ok[/]" : "[red]FAILED[/]")} {cell.Elapsed.TotalSeconds,6:F1} s"));
+            if (result.Succeeded)
+                AnsiConsole.MarkupLineInterpolated($"  [green]done[/] in {result.Elapsed.TotalSeconds:F1} s → {result.ExecutedPath}");
+            else
+            {
+                failed++;
+                AnsiConsole.MarkupLineInterpolated($"  [red]{result.FailureMessage}[/]");
+            }
+        }
+        AnsiConsole.MarkupLineInterpolated($"{chosen.Count - failed} of {chosen.Count} notebooks ran green; executed copies in {outputFolder}");
+        return failed == 0 ? 0 : 1;
+    }
+
+    private static string Pick(IReadOnlyList<string> notebooks, string name)
+    {
+        var matches = notebooks.Where(p => Path.GetFileName(p).StartsWith(name, StringComparison.OrdinalIgnoreCase)).ToList();
+        return matches.Count == 1
+            ? matches[0]
+            : throw new ArgumentException($"'{name}' matches {matches.Count} notebooks; expected exactly one of: {string.Join(", ", notebooks.Select(Path.GetFileName))}");
+    }
+}
