@@ -172,7 +172,7 @@ public class DienTests
         double[] bi = Enumerable.Range(0, gates * H).Select(r => 0.05 * r - 0.1).ToArray();
         double[,] wh = Grid(gates * H, H, (r, c) => 0.3 - 0.1 * r + 0.15 * c);
 
-        var layer = new InterestEvolution(H, 2, kind);
+        var layer = new InterestEvolution(H, 2, kind, EvolutionAttention.Bilinear);
         var parameters = layer.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         using (no_grad())
         {

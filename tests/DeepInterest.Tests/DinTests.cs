@@ -187,8 +187,6 @@ public class DinTests(ITestOutputHelper output)
     [InlineData("din-dice-mba", 0.9)]
     public void SmokeTrainingLearnsCategoryMatching(string name, double minimumAuc)
     {
-        // libtorch's default thread pool oversubscribes a shared CPU (here 20x slower); one thread gives the same numbers.
-        torch.set_num_threads(1);
         torch.manual_seed(11);
         var samples = Samples(2000, seed: 12);
         var (train, test) = (samples.Take(1600).ToList(), samples.Skip(1600).ToList());

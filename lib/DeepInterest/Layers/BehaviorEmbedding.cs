@@ -35,8 +35,8 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
             throw new ArgumentException("feature counts must have one entry per vocabulary row", nameof(space));
         items = Embedding(space.ItemVocabulary, dimPerField, padding_idx: Vocabulary.Padding);
         categories = Embedding(space.CategoryVocabulary, dimPerField, padding_idx: Vocabulary.Padding);
-        init.normal_(items.weight!, std: 0.05);
-        init.normal_(categories.weight!, std: 0.05);
+        // Rows start N(0, 1) (PyTorch's default): with tiny initial embeddings the products e_b ⊙ e_c that attention
+        // units and MLPs compare start near zero, and the category-match signal is learned far more slowly.
         using (no_grad())
         {
             items.weight![Vocabulary.Padding].zero_();

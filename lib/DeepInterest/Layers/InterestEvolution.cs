@@ -18,25 +18,46 @@ public enum InterestEvolutionKind
     Augru,
 }
 
+/// <summary>How DIEN scores each interest state h_t against the candidate.</summary>
+public enum EvolutionAttention
+{
+    /// <summary>
+    /// The authors' code (din_fcn_attention): the candidate is projected to the state size, q = W e_c + b, and DIN's
+    /// activation unit scores MLP([h_t; q; h_t − q; h_t ⊙ q]) (sigmoid 80-40), softmax over real steps.
+    /// </summary>
+    ActivationUnit,
+    /// <summary>The paper's Eq. (5): a_t = softmax_t(h_t W e_c).</summary>
+    Bilinear,
+}
+
 /// <summary>The evolved interest (B, H); attention (B, T) unless the variant is <see cref="InterestEvolutionKind.Gru"/>; mean update gate (B, T) when recorded.</summary>
 public sealed record EvolvedInterest(Tensor Final, Tensor? Attention, Tensor? UpdateGates);
 
 /// <summary>
-/// DIEN's interest-evolving layer (Zhou et al., AAAI'19, §4.3): attention of each interest state h_t to the candidate
-/// e_c, Eq. (5), a_t = exp(h_t W e_c) / Σ_j exp(h_j W e_c) over real steps only, then a second <see cref="MaskedGru"/>
+/// DIEN's interest-evolving layer (Zhou et al., AAAI'19, §4.3): attention a_t of each interest state h_t to the candidate
+/// e_c, normalized over real steps only — by default as the authors' code computes it (DIN's activation unit on the
+/// projected candidate, <see cref="EvolutionAttention.ActivationUnit"/>), or the paper's bilinear Eq. (5),
+/// a_t = exp(h_t W e_c) / Σ_j exp(h_j W e_c) — then a second <see cref="MaskedGru"/>
 /// over the h_t whose input or update gate is steered by a_t. The evolved interest is the state at T−1, i.e. after each
 /// sequence's last real behaviour (left padding).
 /// </summary>
 public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedInterest>
 {
-    private readonly Linear? attentionWeight;  // e_c → W e_c, Eq. (5)
+    private readonly Linear? attentionWeight;                 // e_c → W e_c (+ b for the activation unit)
+    private readonly LocalActivationUnit? activationUnit;     // only for EvolutionAttention.ActivationUnit
     private readonly MaskedGru evolution;
     private readonly InterestEvolutionKind kind;
 
-    public InterestEvolution(long hiddenSize, long candidateSize, InterestEvolutionKind kind) : base(nameof(InterestEvolution))
+    public InterestEvolution(long hiddenSize, long candidateSize, InterestEvolutionKind kind,
+        EvolutionAttention attention = EvolutionAttention.ActivationUnit) : base(nameof(InterestEvolution))
     {
         this.kind = kind;
-        if (kind != InterestEvolutionKind.Gru) attentionWeight = Linear(candidateSize, hiddenSize, hasBias: false);
+        if (kind != InterestEvolutionKind.Gru)
+        {
+            bool activation = attention == EvolutionAttention.ActivationUnit;
+            attentionWeight = Linear(candidateSize, hiddenSize, hasBias: activation);
+            if (activation) activationUnit = new LocalActivationUnit(hiddenSize, [80, 40], Activation.Sigmoid, softmax: true);
+        }
         evolution = new MaskedGru(hiddenSize, hiddenSize, kind switch
         {
             InterestEvolutionKind.Augru => UpdateGateAttention.Scale,
@@ -57,9 +78,10 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
         Tensor? attention = null;
         if (attentionWeight is not null)
         {
-            var projected = attentionWeight.forward(candidate).unsqueeze(-1);          // (B, H, 1) W e_c
-            var scores = states.bmm(projected).squeeze(-1);                            // (B, T) h_t W e_c
-            attention = MaskedSoftmax(scores, mask);                                   // (B, T) Eq. (5)
+            var query = attentionWeight.forward(candidate);                            // (B, H)
+            attention = activationUnit is not null
+                ? activationUnit.forward(states, query, mask).Weights                  // (B, T) authors' code
+                : LocalActivationUnit.MaskedSoftmax(states.bmm(query.unsqueeze(-1)).squeeze(-1), mask); // (B, T) Eq. (5)
         }
         var evolved = kind switch
         {
@@ -69,14 +91,5 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
         };
         return new EvolvedInterest(evolved.Final.MoveToOuterDisposeScope(), attention?.MoveToOuterDisposeScope(),
             evolved.UpdateGates?.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>Softmax over the real steps; padded steps and all-padding rows get weight 0 (never NaN).</summary>
-    private static Tensor MaskedSoftmax(Tensor scores, Tensor mask)
-    {
-        var real = mask.to_type(scores.dtype);                                         // (B, T)
-        var lowest = finfo(scores.dtype).min;                                          // finite in any float type, unlike −∞
-        var weights = scores.masked_fill(mask.logical_not(), lowest).softmax(1);       // (B, T), uniform on all-padding rows
-        return weights * real;                                                         // (B, T)
     }
 }

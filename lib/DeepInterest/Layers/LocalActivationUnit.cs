@@ -58,7 +58,7 @@ public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor
     }
 
     /// <summary>Softmax over the real positions of each row; padding and all-padding rows get weight 0, never NaN.</summary>
-    private static Tensor MaskedSoftmax(Tensor scores, Tensor mask)
+    internal static Tensor MaskedSoftmax(Tensor scores, Tensor mask)
     {
         var padding = mask.logical_not();                                                  // (B, T)
         var masked = scores.masked_fill(padding, double.NegativeInfinity);                 // (B, T)

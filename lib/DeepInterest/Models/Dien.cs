@@ -13,6 +13,8 @@ public sealed record DienConfig
     /// <summary>GRU state size; null = 2·EmbeddingDim, the behaviour embedding size.</summary>
     public int? Hidden { get; init; }
     public InterestEvolutionKind Evolution { get; init; } = InterestEvolutionKind.Augru;
+    /// <summary>How h_t is scored against the candidate: the authors' code (activation unit) or the paper's bilinear Eq. (5).</summary>
+    public EvolutionAttention Attention { get; init; } = EvolutionAttention.ActivationUnit;
     /// <summary>Weight λ of the auxiliary loss (Eq. 6); 0 switches it off.</summary>
     public double AuxiliaryWeight { get; init; } = 1.0;
     public IReadOnlyList<long> AuxiliaryHidden { get; init; } = [100, 50];
@@ -25,8 +27,9 @@ public sealed record DienConfig
 /// turns e(b_t) into interest states h_t (§4.2, Eq. 1–4), trained also by the auxiliary loss (Eq. 6) to predict the next
 /// behaviour; the interest-evolving layer weights the h_t by their attention to the candidate (Eq. 5) and runs an
 /// AUGRU (Eq. 8, or a variant) whose final state is the evolved interest h'_T. The click logit is
-/// <code>  MLP([h'_T; e_c; mean_t e(b_t)])  </code>
-/// (the authors' code concatenates the history sum; the mean keeps the scale independent of the history length).
+/// <code>  MLP([h'_T; e_c; mean_t e(b_t); e_c ⊙ mean_t e(b_t)])  </code>
+/// (the authors' code concatenates the history sum and its product with the candidate; the mean keeps the scale
+/// independent of the history length).
 /// The auxiliary loss, weighted by λ, is returned in training mode only.
 /// </summary>
 public sealed class Dien : CtrModel
@@ -48,8 +51,8 @@ public sealed class Dien : CtrModel
         long e = embedding.Dim, h = Config.Hidden ?? e;
         extractor = new MaskedGru(e, h);
         auxiliary = new AuxiliaryLoss(h, e, Config.AuxiliaryHidden);
-        evolution = new InterestEvolution(h, e, Config.Evolution);
-        output = new Mlp(h + 2 * e, Config.MlpHidden, outputs: 1, Config.Activation);
+        evolution = new InterestEvolution(h, e, Config.Evolution, Config.Attention);
+        output = new Mlp(h + 3 * e, Config.MlpHidden, outputs: 1, Config.Activation);
         auxiliaryWeight = Config.AuxiliaryWeight;
         RegisterComponents();
     }
@@ -65,7 +68,7 @@ public sealed class Dien : CtrModel
         var evolved = evolution.forward(interests, candidate, batch.Mask);              // (B, H) h'_T, (B, T) a_t
         var real = batch.Mask.to_type(history.dtype).unsqueeze(-1);                     // (B, T, 1)
         var meanHistory = (history * real).sum(1) / real.sum(1).clamp_min(1);          // (B, E), zero for an empty history
-        var logits = output.forward(cat([evolved.Final, candidate, meanHistory], -1)).squeeze(-1); // (B)
+        var logits = output.forward(cat([evolved.Final, candidate, meanHistory, candidate * meanHistory], -1)).squeeze(-1); // (B)
 
         Tensor? auxiliaryLoss = null;
         if (training && auxiliaryWeight > 0)

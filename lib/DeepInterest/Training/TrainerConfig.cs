@@ -5,11 +5,11 @@ public enum OptimizerKind { Adam, Adagrad }
 /// <summary>How <see cref="Trainer"/> trains: sizes, optimizer, early stopping, seed, device and checkpoints.</summary>
 public sealed record TrainerConfig
 {
-    public int Epochs { get; init; } = 5;
+    public int Epochs { get; init; } = 3;
     public int BatchSize { get; init; } = 256;
     /// <summary>Most recent behaviours kept per history.</summary>
     public int MaxLength { get; init; } = 50;
-    public double LearningRate { get; init; } = 1e-3;
+    public double LearningRate { get; init; } = 2e-3;
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     /// <summary>Maximum global L2 norm of the gradient; null turns clipping off.</summary>
     public double? ClipGradNorm { get; init; } = 5.0;

@@ -10,8 +10,8 @@ public sealed record SyntheticConfig
     public int Users { get; init; } = 3000;
 
     // Catalogue
-    public int Categories { get; init; } = 24;
-    public int ItemsPerCategory { get; init; } = 80;
+    public int Categories { get; init; } = 60;
+    public int ItemsPerCategory { get; init; } = 12;
     /// <summary>Category popularity ∝ rank^-s (rank 1 = category 0).</summary>
     public double CategoryZipfExponent { get; init; } = 0.8;
     /// <summary>Item popularity within its category ∝ rank^-s.</summary>
@@ -20,8 +20,8 @@ public sealed record SyntheticConfig
     public double ItemQualityStd { get; init; } = 0.4;
 
     // Users and their interests
-    public int MinInterests { get; init; } = 3;
-    public int MaxInterests { get; init; } = 5;
+    public int MinInterests { get; init; } = 4;
+    public int MaxInterests { get; init; } = 7;
     /// <summary>Probability that a session keeps the previous session's interest.</summary>
     public double InterestStayProbability { get; init; } = 0.25;
     /// <summary>Each user's transition weights to their other interests are drawn uniformly from [1 - h, 1 + h].</summary>
@@ -47,7 +47,7 @@ public sealed record SyntheticConfig
     public double BehaviorRandomItemProbability { get; init; } = 0.03;
 
     // Impressions
-    public int ImpressionsPerUser { get; init; } = 10;
+    public int ImpressionsPerUser { get; init; } = 12;
     /// <summary>Earlier behaviours an impression needs (it also needs one earlier behaviour in its session).</summary>
     public int MinHistory { get; init; } = 4;
     public double CandidateCurrentInterestProbability { get; init; } = 0.4;
