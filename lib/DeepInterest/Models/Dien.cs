@@ -13,8 +13,8 @@ public sealed record DienConfig
     /// <summary>GRU state size; null = 2·EmbeddingDim, the behaviour embedding size.</summary>
     public int? Hidden { get; init; }
     public InterestEvolutionKind Evolution { get; init; } = InterestEvolutionKind.Augru;
-    /// <summary>How h_t is scored against the candidate: the authors' code (activation unit) or the paper's bilinear Eq. (5).</summary>
-    public EvolutionAttention Attention { get; init; } = EvolutionAttention.ActivationUnit;
+    /// <summary>How h_t is scored against the candidate (see <see cref="EvolutionAttention"/> for the default's reason).</summary>
+    public EvolutionAttention Attention { get; init; } = EvolutionAttention.ActivationUnitGate;
     /// <summary>Weight λ of the auxiliary loss (Eq. 6); 0 switches it off.</summary>
     public double AuxiliaryWeight { get; init; } = 1.0;
     public IReadOnlyList<long> AuxiliaryHidden { get; init; } = [100, 50];

@@ -13,8 +13,10 @@ public sealed record ModelResult(string Model, long Parameters, MetricReport Tes
 public static class Comparison
 {
     /// <param name="progress">Called with the model's name on every training step.</param>
+    /// <param name="latencyCandidates">Candidates scored per latency pass (the result is per 1,000 either way).</param>
     public static List<ModelResult> Run(CtrDataset data, IReadOnlyList<string> models, TrainerConfig config,
-        ModelOptions? options = null, Action<string, TrainingProgress>? progress = null, CancellationToken cancellation = default)
+        ModelOptions? options = null, Action<string, TrainingProgress>? progress = null, CancellationToken cancellation = default,
+        int latencyCandidates = 1000)
     {
         foreach (var name in models) ModelZoo.Describe(name); // fail on a typo before hours of training
         var space = FeatureSpace.From(data.Vocabulary);
@@ -27,7 +29,7 @@ public static class Comparison
             var reporter = progress is null ? null : new StepReporter(p => progress(name, p));
             var training = trainer.Fit(model, data, reporter, cancellation);
             var test = CtrMetrics.Evaluate(trainer.Predict(model, data.Test, data.Vocabulary));
-            var latency = trainer.MeasureLatency(model, data.Test, data.Vocabulary);
+            var latency = trainer.MeasureLatency(model, data.Test, data.Vocabulary, latencyCandidates);
             results.Add(new ModelResult(name, model.ParameterCount(), test, training, latency));
         }
         return results;
