@@ -42,6 +42,9 @@ public static class DatasetCatalog
     /// <summary>The folder a real data set is read from when no data folder is given; null for synthetic sets.</summary>
     public static string? DefaultDataDirectory(string name) => Lookup(name).Real is { } real ? DownloadCatalog.DefaultFolder(real.Download) : null;
 
+    /// <summary>The <c>data download</c> name that provides a real data set's files; null for synthetic sets.</summary>
+    public static string? DownloadName(string name) => Lookup(name).Real?.Download;
+
     /// <param name="name">One of <see cref="Names"/> (case-insensitive).</param>
     /// <param name="dataDir">Folder (or, for taobao and amazon-reviews, file) of a real data set; null = <see cref="DefaultDataDirectory"/>. Ignored by the synthetic sets.</param>
     /// <param name="seed">Seeds generation, negative sampling and splits.</param>

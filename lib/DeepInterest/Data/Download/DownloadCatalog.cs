@@ -64,7 +64,7 @@ public static class DownloadCatalog
             "  1. Open https://tianchi.aliyun.com/dataset/dataDetail?dataId=649 (data set 649) and log in (a free Alibaba Cloud / Taobao account).\n" +
             "  2. Accept the terms and download UserBehavior.csv.zip (about 900 MB; 3.5 GB unpacked).\n" +
             "  3. Unzip it and put UserBehavior.csv into {0}\n" +
-            "  4. Load it with TaobaoLoader.Load(\"{0}\").",
+            "  4. Run `compare --data taobao --data-dir {0}`, or load it with TaobaoLoader.Load(\"{0}\").",
         ExpectedFile = "UserBehavior.csv",
     };
 
