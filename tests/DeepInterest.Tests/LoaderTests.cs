@@ -26,7 +26,7 @@ internal sealed class TempFolder : IDisposable
 public class LoaderTests(ITestOutputHelper output)
 {
     /// <summary>DEEPINTEREST_SHARED_DATA, else the first shared/data beside the repository or one of its parent folders.</summary>
-    private static readonly string SharedData = Environment.GetEnvironmentVariable("DEEPINTEREST_SHARED_DATA") is { Length: > 0 } configured
+    internal static readonly string SharedData = Environment.GetEnvironmentVariable("DEEPINTEREST_SHARED_DATA") is { Length: > 0 } configured
         ? configured
         : FindSharedData();
 
