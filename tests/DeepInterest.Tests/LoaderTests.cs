@@ -380,7 +380,7 @@ public class LoaderTests(ITestOutputHelper output)
     private string SharedFolder(string name)
     {
         var folder = System.IO.Path.Combine(SharedData, name);
-        Skip.IfNot(Directory.Exists(folder), $"shared data folder {folder} is not present (see the loaders README); nothing to measure");
+        Skip.IfNot(Directory.Exists(folder), $"shared data folder {folder} is not present (see data/README.md); nothing to measure");
         return folder;
     }
 
