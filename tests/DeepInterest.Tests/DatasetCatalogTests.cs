@@ -152,6 +152,18 @@ public class DatasetCatalogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AFileWhereAFolderIsExpectedNamesTheFilesAndTheDownloadCommand()
+    {
+        using var dir = new TempFolder();
+        var file = dir.Write("ratings.csv", "userId,movieId,rating,timestamp\n");
+
+        var e = Assert.Throws<FileNotFoundException>(() => DatasetCatalog.Load("movielens", file));
+
+        Assert.Contains("ratings.csv + movies.csv", e.Message);
+        Assert.Contains("data download movielens-small", e.Message);
+    }
+
+    [Fact]
     public void RealDataSetsDefaultToTheirDownloadFolder()
     {
         Assert.Equal(Path.Combine("data", "downloads", "movielens-small"), Tail(DatasetCatalog.DefaultDataDirectory("movielens")!));

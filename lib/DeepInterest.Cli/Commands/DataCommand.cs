@@ -79,7 +79,7 @@ internal static class DataCommand
         }
         catch (IOException e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]Download failed (no internet connection or the server refused): {e.Message}[/]");
+            AnsiConsole.MarkupLineInterpolated($"[red]Download failed: {e.Message}[/]");
             AnsiConsole.MarkupLineInterpolated($"[grey]Nothing incomplete was kept. Put the file(s) {string.Join(", ", entry.Files.Select(f => f.Url))} into {folder} by hand and run `data download {entry.Name}` again: files already present are checked (MD5 where published) and unpacked, not downloaded.[/]");
             return 1;
         }

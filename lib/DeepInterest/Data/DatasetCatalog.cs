@@ -67,9 +67,9 @@ public static class DatasetCatalog
         {
             return source.Load(folder, seed);
         }
-        catch (FileNotFoundException e)
+        catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new FileNotFoundException(Help(e.Message), e.FileName, e);
+            throw new FileNotFoundException(Help(e.Message), (e as FileNotFoundException)?.FileName, e);
         }
     }
 
