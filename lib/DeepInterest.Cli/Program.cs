@@ -10,5 +10,6 @@ var root = new RootCommand("DeepInterest — attention-based CTR models (DIN, DI
     CompareCommand.Create(),
     BenchCommand.Create(),
     NotebooksCommand.Create(),
+    DataCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

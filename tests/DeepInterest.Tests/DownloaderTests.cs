@@ -220,7 +220,7 @@ public class DownloaderTests
         using var dir = new TempFolder();
         var handler = StubHandler.Serving([]);
 
-        var outcome = await new DatasetDownloader(new HttpClient(handler)).DownloadAsync(DatasetCatalog.Get("taobao"), dir.Path);
+        var outcome = await new DatasetDownloader(new HttpClient(handler)).DownloadAsync(DownloadCatalog.Get("taobao"), dir.Path);
 
         Assert.False(outcome.Complete);
         Assert.Contains("dataId=649", outcome.Message);
@@ -231,7 +231,7 @@ public class DownloaderTests
     [Fact]
     public void UnknownDatasetNameListsTheKnownOnes()
     {
-        var e = Assert.Throws<ArgumentException>(() => DatasetCatalog.Get("movielens-20m"));
+        var e = Assert.Throws<ArgumentException>(() => DownloadCatalog.Get("movielens-20m"));
         Assert.Contains("movielens-small, movielens-1m, amazon-books-dien, amazon-electronics, taobao", e.Message);
     }
 }

@@ -26,7 +26,7 @@ internal sealed class TempFolder : IDisposable
 public class LoaderTests(ITestOutputHelper output)
 {
     /// <summary>DEEPINTEREST_SHARED_DATA, else the first shared/data beside the repository or one of its parent folders.</summary>
-    private static readonly string SharedData = Environment.GetEnvironmentVariable("DEEPINTEREST_SHARED_DATA") is { Length: > 0 } configured
+    internal static readonly string SharedData = Environment.GetEnvironmentVariable("DEEPINTEREST_SHARED_DATA") is { Length: > 0 } configured
         ? configured
         : FindSharedData();
 
@@ -380,7 +380,7 @@ public class LoaderTests(ITestOutputHelper output)
     private string SharedFolder(string name)
     {
         var folder = System.IO.Path.Combine(SharedData, name);
-        Skip.IfNot(Directory.Exists(folder), $"shared data folder {folder} is not present (see the loaders README); nothing to measure");
+        Skip.IfNot(Directory.Exists(folder), $"shared data folder {folder} is not present (see data/README.md); nothing to measure");
         return folder;
     }
 

@@ -42,7 +42,16 @@ internal static class CompareCommand
     {
         foreach (var name in models) ModelZoo.Describe(name);
         var clock = Stopwatch.StartNew();
-        var data = AnsiConsole.Status().Start($"Loading {dataName}…", _ => DatasetCatalog.Load(dataName, dataDir, config.Seed));
+        CtrDataset data;
+        try
+        {
+            data = AnsiConsole.Status().Start($"Loading {dataName}…", _ => DatasetCatalog.Load(dataName, dataDir, config.Seed));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+            return 1;
+        }
         AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {clock.Elapsed.TotalSeconds:F1} s)[/]");
         var trainer = new Trainer(config);
         AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {config.Seed}, ≤{config.Epochs} epochs, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");

@@ -20,7 +20,7 @@ public sealed record DatasetEntry(string Name, string Description, string Terms,
 }
 
 /// <summary>The real data sets the loaders read, with their official download addresses.</summary>
-public static class DatasetCatalog
+public static class DownloadCatalog
 {
     public static readonly DatasetEntry MovieLensSmall = new(
         "movielens-small",
@@ -64,11 +64,23 @@ public static class DatasetCatalog
             "  1. Open https://tianchi.aliyun.com/dataset/dataDetail?dataId=649 (data set 649) and log in (a free Alibaba Cloud / Taobao account).\n" +
             "  2. Accept the terms and download UserBehavior.csv.zip (about 900 MB; 3.5 GB unpacked).\n" +
             "  3. Unzip it and put UserBehavior.csv into {0}\n" +
-            "  4. Load it with TaobaoLoader.Load(\"{0}\").",
+            "  4. Run `compare --data taobao --data-dir {0}`, or load it with TaobaoLoader.Load(\"{0}\").",
         ExpectedFile = "UserBehavior.csv",
     };
 
     public static IReadOnlyList<DatasetEntry> All { get; } = [MovieLensSmall, MovieLens1M, AmazonBooksDien, AmazonElectronics, Taobao];
+
+    /// <summary>Where <c>data download NAME</c> puts a data set and <c>compare --data</c> looks for it by default:
+    /// <c>data/downloads/NAME</c> under the repository root (the first folder holding DeepInterest.slnx, upwards from the
+    /// current directory), or under the current directory outside a checkout.</summary>
+    public static string DefaultFolder(string name) => Path.Combine(RepositoryRoot(), "data", "downloads", name);
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "DeepInterest.slnx"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
 
     public static DatasetEntry Get(string name) =>
         All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using DeepInterest.Data;
+using DeepInterest.Data.Download;
+using Spectre.Console;
+
+namespace DeepInterest.Cli.Commands;
+
+/// <summary><c>data list</c> and <c>data download NAME [--dir DIR]</c>: the real data sets and how to get them.</summary>
+internal static class DataCommand
+{
+    public static Command Create() => new("data", "List and download the real data sets (data/README.md, \"Real data sets\")")
+    {
+        ListCommand(),
+        DownloadCommand(),
+    };
+
+    private static Command ListCommand()
+    {
+        var command = new Command("list", "Show the downloadable data sets, their terms and whether they are in place");
+        command.SetAction(_ => List());
+        return command;
+    }
+
+    private static Command DownloadCommand()
+    {
+        var name = new Argument<string>("name") { Description = $"data set: {string.Join(", ", DownloadCatalog.All.Select(e => e.Name))}" };
+        var dir = new Option<string?>("--dir") { Description = "target folder (default: data/downloads/NAME under the repository root)" };
+        var command = new Command("download", "Download a data set, verify its checksums and unpack it (Taobao: prints the manual steps)") { name, dir };
+        command.SetAction((parse, cancellation) => Download(parse.GetValue(name)!, parse.GetValue(dir), cancellation));
+        return command;
+    }
+
+    private static int List()
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var header in new[] { "name", "what", "terms", "compare --data", "default folder" }) table.AddColumn(header);
+        foreach (var entry in DownloadCatalog.All)
+        {
+            var folder = DownloadCatalog.DefaultFolder(entry.Name);
+            bool present = entry.ExpectedFile is { } expected ? File.Exists(Path.Combine(folder, expected)) : DatasetDownloader.IsComplete(folder);
+            var readers = DatasetCatalog.Names.Where(n => DatasetCatalog.DownloadName(n) == entry.Name);
+            table.AddRow(Markup.Escape(entry.Name), Markup.Escape(entry.Description), Markup.Escape(entry.Terms),
+                Markup.Escape(string.Join(", ", readers)),
+                $"{Markup.Escape(folder)}\n{(present ? "[green]in place[/]" : entry.ManualSteps is null ? "[grey]not downloaded[/]" : "[grey]manual download[/]")}");
+        }
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private static async Task<int> Download(string name, string? dir, CancellationToken cancellation)
+    {
+        DatasetEntry entry;
+        try { entry = DownloadCatalog.Get(name); }
+        catch (ArgumentException e) { AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]"); return 2; }
+        var folder = Path.GetFullPath(dir ?? DownloadCatalog.DefaultFolder(entry.Name));
+        AnsiConsole.MarkupLineInterpolated($"[grey]{entry.Description}\nTerms: {entry.Terms}[/]");
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("DeepInterest-data-download");
+        try
+        {
+            var outcome = await AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+                .StartAsync(async ctx =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>();
+                    var progress = new SynchronousProgress(report =>
+                    {
+                        if (!tasks.TryGetValue(report.File, out var task)) tasks[report.File] = task = ctx.AddTask(report.File);
+                        task.IsIndeterminate = report.Total is null;
+                        task.MaxValue = report.Total ?? Math.Max(1, report.Done);
+                        task.Value = report.Done;
+                    });
+                    return await new DatasetDownloader(http).DownloadAsync(entry, folder, progress, cancellation);
+                });
+            if (outcome.Complete) AnsiConsole.MarkupLineInterpolated($"[green]{outcome.Message}[/]");
+            else AnsiConsole.MarkupLineInterpolated($"[yellow]{outcome.Message}[/]");
+            if (outcome.Complete && entry.ManualSteps is null) PrintChecksums(entry, folder);
+            return outcome.Complete ? 0 : 1;
+        }
+        catch (IOException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]Download failed: {e.Message}[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]Nothing incomplete was kept. Put the file(s) {string.Join(", ", entry.Files.Select(f => f.Url))} into {folder} by hand and run `data download {entry.Name}` again: files already present are checked (MD5 where published) and unpacked, not downloaded.[/]");
+            return 1;
+        }
+        catch (InvalidDataException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+            return 1;
+        }
+    }
+
+    private static void PrintChecksums(DatasetEntry entry, string folder)
+    {
+        foreach (var file in entry.Files)
+        {
+            var path = Path.Combine(folder, file.FileName);
+            if (!File.Exists(path)) continue;
+            AnsiConsole.MarkupLineInterpolated($"[grey]{file.FileName}: MD5 {FileDownloader.Md5Of(path)} {(file.Md5 is null ? "(none published; recorded in " + DatasetDownloader.MarkerFileName + ")" : "= published")}[/]");
+        }
+    }
+
+    /// <summary>Reports on the downloading thread (Progress&lt;T&gt; would post to the thread pool, out of order).</summary>
+    private sealed class SynchronousProgress(Action<(string File, long Done, long? Total)> report) : IProgress<(string File, long Done, long? Total)>
+    {
+        public void Report((string File, long Done, long? Total) value) => report(value);
+    }
+}
