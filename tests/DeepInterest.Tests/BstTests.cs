@@ -167,7 +167,7 @@ public class BstTests(ITestOutputHelper output)
         using var testBatch = Batch.Collate(test, vocab, maxLength: 10);
         double auc;
         using (no_grad())
-            auc = Auc(model.forward(testBatch).Logits.data<float>().ToArray(), test.Select(s => s.Label).ToArray());
+            auc = TestAuc.Of(model.forward(testBatch).Logits.data<float>().ToArray(), test.Select(s => s.Label).ToArray());
         output.WriteLine($"test AUC {auc:F3} after {(DateTime.UtcNow - started).TotalSeconds:F1} s");
         Assert.True(auc > 0.8, $"AUC {auc:F3}");
     }
@@ -213,20 +213,6 @@ public class BstTests(ITestOutputHelper output)
             Time = 1_000_000L + n * 600L,
             Label = categories.Contains(category) ? 1f : 0f,
         };
-    }
-
-    /// <summary>Brute-force AUC: the share of (positive, negative) pairs ranked correctly, ties half.</summary>
-    private static double Auc(float[] scores, float[] labels)
-    {
-        double correct = 0; long pairs = 0;
-        for (int i = 0; i < scores.Length; i++)
-            for (int j = 0; j < scores.Length; j++)
-                if (labels[i] == 1 && labels[j] == 0)
-                {
-                    pairs++;
-                    correct += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
-                }
-        return correct / pairs;
     }
 
     private static void AssertClose(Tensor expected, Tensor actual) =>

@@ -260,7 +260,7 @@ public class DienTests
         model.eval();
         using var testBatch = Batch.Collate(test, vocab, maxLength: 10);
         var scores = model.forward(testBatch).Logits.data<float>().ToArray();
-        double auc = Auc(scores, test.Select(s => s.Label).ToArray());
+        double auc = TestAuc.Of(scores, test.Select(s => s.Label).ToArray());
         Assert.True(auc > 0.8, $"AUC {auc:F3} should clearly beat 0.5 on a learnable toy task");
     }
 
@@ -312,19 +312,6 @@ public class DienTests
         Lengths = b.Lengths.clone(), NegativeItems = negativeItems, NegativeCategories = negativeCategories, Items = b.Items.clone(),
         Categories = b.Categories.clone(), Times = b.Times.clone(), Labels = b.Labels.clone(), Users = b.Users,
     };
-
-    private static double Auc(float[] scores, float[] labels)
-    {
-        double wins = 0, pairs = 0;
-        for (int i = 0; i < scores.Length; i++)
-            for (int j = 0; j < scores.Length; j++)
-                if (labels[i] == 1 && labels[j] == 0)
-                {
-                    pairs++;
-                    wins += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
-                }
-        return wins / pairs;
-    }
 
     private static void AssertClose(Tensor expected, Tensor actual, double tolerance)
     {

@@ -168,15 +168,6 @@ public class DinTests(ITestOutputHelper output)
                          string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}")));
     }
 
-    /// <summary>Brute-force AUC: the share of (positive, negative) pairs ranked correctly, ties counting half.</summary>
-    private static double Auc(IReadOnlyList<float> scores, IReadOnlyList<float> labels)
-    {
-        var positives = scores.Where((_, i) => labels[i] == 1).ToArray();
-        var negatives = scores.Where((_, i) => labels[i] == 0).ToArray();
-        double correct = positives.Sum(p => negatives.Sum(n => p > n ? 1.0 : p == n ? 0.5 : 0.0));
-        return correct / ((double)positives.Length * negatives.Length);
-    }
-
     /// <summary>
     /// Five-ish seconds per model. The rule is a match between the candidate and any one behaviour, which attention
     /// finds and an average blurs: DIN must nearly solve it, the baseline only clearly beat chance.
@@ -210,7 +201,7 @@ public class DinTests(ITestOutputHelper output)
         using var testBatch = Batch.Collate(test, vocab, maxLength: 10);
         float[] scores;
         using (no_grad()) scores = model.forward(testBatch).Logits.data<float>().ToArray();
-        double auc = Auc(scores, test.Select(s => s.Label).ToArray());
+        double auc = TestAuc.Of(scores, test.Select(s => s.Label).ToArray());
         output.WriteLine($"{name}: test AUC {auc:F3} after 6 epochs in {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(auc > minimumAuc, $"{name} should learn the category-matching rule: test AUC {auc:F3}, expected > {minimumAuc}");
     }

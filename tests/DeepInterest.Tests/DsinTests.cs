@@ -197,7 +197,7 @@ public class DsinTests(ITestOutputHelper output)
         using var testBatch = Batch.Collate(test, vocab, maxLength: 12);
         using var _ = no_grad();
         var scores = model.call(testBatch).Logits.data<float>().ToArray();
-        double auc = Auc(scores, test.Select(s => s.Label).ToArray());
+        double auc = TestAuc.Of(scores, test.Select(s => s.Label).ToArray());
         output.WriteLine($"smoke test AUC {auc:F3}");
         Assert.True(auc > 0.75, $"test AUC {auc:F3} should clearly beat chance");
     }
@@ -255,19 +255,5 @@ public class DsinTests(ITestOutputHelper output)
             });
         }
         return samples;
-    }
-
-    /// <summary>Brute-force AUC: the share of (positive, negative) pairs ranked correctly, ties counting half.</summary>
-    private static double Auc(float[] scores, float[] labels)
-    {
-        double correct = 0, pairs = 0;
-        for (int i = 0; i < scores.Length; i++)
-            for (int j = 0; j < scores.Length; j++)
-                if (labels[i] == 1 && labels[j] == 0)
-                {
-                    pairs++;
-                    correct += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0;
-                }
-        return correct / pairs;
     }
 }
