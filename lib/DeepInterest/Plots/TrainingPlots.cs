@@ -21,13 +21,17 @@ public static class TrainingPlots
     public static GenericChart LearningCurves(IEnumerable<(string Model, IReadOnlyList<EpochRecord> History)> runs, string title = "Learning curves: validation AUC per epoch") =>
         Figure.Chart(title, "epoch", "validation AUC",
             runs.Select(r => Figure.Trace("scatter", ("x", r.History.Select(e => e.Epoch).ToArray()),
-                ("y", r.History.Select(e => e.ValidationAuc).ToArray()), ("mode", "lines+markers"), ("name", r.Model))));
+                ("y", r.History.Select(e => e.ValidationAuc).ToArray()), ("mode", "lines+markers"), ("name", r.Model))),
+            layoutExtras: WholeEpochs);
 
     /// <summary>Training loss per epoch for each model.</summary>
     public static GenericChart LossCurves(IEnumerable<(string Model, IReadOnlyList<EpochRecord> History)> runs, string title = "Training loss per epoch") =>
         Figure.Chart(title, "epoch", "training loss (BCE + extra terms)",
             runs.Select(r => Figure.Trace("scatter", ("x", r.History.Select(e => e.Epoch).ToArray()),
-                ("y", r.History.Select(e => e.TrainLoss).ToArray()), ("mode", "lines+markers"), ("name", r.Model))));
+                ("y", r.History.Select(e => e.TrainLoss).ToArray()), ("mode", "lines+markers"), ("name", r.Model))),
+            layoutExtras: WholeEpochs);
+
+    private static readonly (string, object) WholeEpochs = ("xaxis", Figure.Axis("epoch", ("dtick", 1)));
 
     /// <summary>Cost profile: AUC against serving latency, bubble size by parameter count.</summary>
     public static GenericChart CostProfile(IReadOnlyList<ModelResult> results, string title = "Cost profile: AUC vs serving latency (bubble = parameters)")
