@@ -16,7 +16,7 @@ internal static class NotebooksCommand
         var smoke = new Option<bool>("--smoke") { Description = "tiny sizes (DEEPINTEREST_SMOKE=1), as the tests run them" };
         var folder = new Option<string>("--notebooks") { Description = "folder of the .ipynb files", DefaultValueFactory = _ => "notebooks" };
         var output = new Option<string>("--out") { Description = "folder for the executed copies", DefaultValueFactory = _ => Path.Combine("artifacts", "notebooks") };
-        var run = new Command("run", "Execute notebooks headless and write executed copies with their outputs") { names, smoke, folder, output };
+        var run = new Command("run", "Execute notebooks headless; write executed copies with their outputs and an offline HTML page of each") { names, smoke, folder, output };
         run.SetAction(parse => RunAsync(parse.GetValue(names) ?? [], parse.GetValue(smoke), parse.GetValue(folder)!, parse.GetValue(output)!));
         return new Command("notebooks", "The course notebooks without VS Code") { run };
     }
@@ -33,8 +33,10 @@ internal static class NotebooksCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]{Path.GetFileName(path)}[/]{(smoke ? " (smoke)" : "")}");
             var result = await NotebookRunner.RunAsync(path, new RunOptions(Smoke: smoke, OutputDirectory: outputFolder),
                 cell => AnsiConsole.MarkupLine($"  cell {cell.Index,3} {(cell.Succeeded ? "[green]ok[/]" : "[red]FAILED[/]")} {cell.Elapsed.TotalSeconds,6:F1} s"));
+            // An offline HTML page next to the executed copy: readable in any browser, charts included.
+            var page = NotebookHtml.WriteFile(result.ExecutedPath!);
             if (result.Succeeded)
-                AnsiConsole.MarkupLineInterpolated($"  [green]done[/] in {result.Elapsed.TotalSeconds:F1} s → {result.ExecutedPath}");
+                AnsiConsole.MarkupLineInterpolated($"  [green]done[/] in {result.Elapsed.TotalSeconds:F1} s → {result.ExecutedPath}, {page}");
             else
             {
                 failed++;
