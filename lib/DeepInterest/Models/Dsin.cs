@@ -37,8 +37,8 @@ public sealed class Dsin : CtrModel
     private readonly BiasEncoding biasEncoding;
     private readonly SessionInterestExtractor extractor;
     private readonly LeftPaddedBiLstm interacting;
-    private readonly SessionActivationAttention interestAttention;
-    private readonly SessionActivationAttention interactionAttention;
+    private readonly LocalActivationUnit interestAttention;
+    private readonly LocalActivationUnit interactionAttention;
     private readonly Mlp mlp;
     private readonly DsinConfig config;
 
@@ -52,8 +52,10 @@ public sealed class Dsin : CtrModel
         biasEncoding = new BiasEncoding(this.config.Sessions, this.config.SessionLength, dim);
         extractor = new SessionInterestExtractor(dim, this.config.Heads);
         interacting = new LeftPaddedBiLstm(dim, dim, this.config.LstmLayers);
-        interestAttention = new SessionActivationAttention(dim, this.config.AttentionHidden);
-        interactionAttention = new SessionActivationAttention(dim, this.config.AttentionHidden);
+        // The paper scores sessions bilinearly (Eq. 7); its released code uses a DIN-style activation unit (sigmoid MLP)
+        // normalized with a softmax over the user's real sessions, which we follow. No sessions → zero weights.
+        interestAttention = new LocalActivationUnit(dim, this.config.AttentionHidden, Activation.Sigmoid, softmax: true);
+        interactionAttention = new LocalActivationUnit(dim, this.config.AttentionHidden, Activation.Sigmoid, softmax: true);
         mlp = new Mlp(3 * dim, this.config.MlpHidden, 1, this.config.Activation);
         RegisterComponents();
     }
@@ -77,8 +79,8 @@ public sealed class Dsin : CtrModel
         var interests = extractor.call(sessions, behaviorMask);                        // (B, K, E) I_k
         var interactions = interacting.call(interests, sessionMask);                   // (B, K, E) H_k
         var candidate = embedding.call(batch.Items, batch.Categories);                 // (B, E) X^I
-        var (interestPooled, interestWeights) = interestAttention.call(candidate, interests, sessionMask);          // (B, E), (B, K)
-        var (interactionPooled, _) = interactionAttention.call(candidate, interactions, sessionMask);             // (B, E)
+        var (interestPooled, interestWeights) = interestAttention.call(interests, candidate, sessionMask);          // (B, E), (B, K)
+        var (interactionPooled, _) = interactionAttention.call(interactions, candidate, sessionMask);             // (B, E)
         var logits = mlp.call(cat([candidate, interestPooled, interactionPooled], -1)).squeeze(-1);               // (B)
 
         var diagnostics = new Dictionary<string, Tensor>();
