@@ -44,11 +44,7 @@ public sealed class HtmlReport(string title)
             .Append("<h1>").Append(WebUtility.HtmlEncode(title)).Append("</h1>\n")
             .Append(body)
             .Append("</body></html>\n");
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp";
-        File.WriteAllText(temp, html.ToString());
-        File.Move(temp, full, overwrite: true);
+        AtomicFile.WriteText(path, html.ToString());
     }
 
     private static readonly Lazy<string> PlotlyJs = new(() =>

@@ -13,7 +13,7 @@ public static class Checkpoint
     public const string BestFileName = "best.dat";
 
     /// <summary>Writes the model's state in TorchSharp's format (read back with <see cref="Load"/>).</summary>
-    public static void Save(nn.Module model, string path) => WriteAtomically(path, stream => model.save(stream));
+    public static void Save(nn.Module model, string path) => AtomicFile.Write(path, stream => model.save(stream));
 
     /// <summary>Loads weights saved by <see cref="Save"/> into a model of the same architecture.</summary>
     public static void Load(nn.Module model, string path)
@@ -26,31 +26,13 @@ public static class Checkpoint
     /// Writes the model's state_dict as a PyTorch pickle (TorchSharp.PyBridge), so Python can do
     /// <c>model.load_state_dict(torch.load(path))</c> with a module whose parameter names match.
     /// </summary>
-    public static void ExportPyTorch(nn.Module model, string path) => WriteAtomically(path, stream => model.save_py(stream, leaveOpen: true));
+    public static void ExportPyTorch(nn.Module model, string path) => AtomicFile.Write(path, stream => model.save_py(stream, leaveOpen: true));
 
     /// <summary>Loads a PyTorch state_dict file (from <see cref="ExportPyTorch"/> or <c>torch.save</c>).</summary>
     public static void ImportPyTorch(nn.Module model, string path)
     {
         RequireFile(path);
         model.load_py(path);
-    }
-
-    private static void WriteAtomically(string path, Action<Stream> write)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var fullPath = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(fullPath)!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = File.Create(temporary)) write(stream);
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
     }
 
     private static void RequireFile(string path)

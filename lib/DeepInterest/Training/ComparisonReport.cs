@@ -35,7 +35,7 @@ public static class ComparisonReport
     {
         var rows = results.Select(r => new JsonRow(r.Model, r.Test.Auc, r.Test.Gauc, r.Test.LogLoss, r.Parameters,
             r.Training.TrainSeconds, r.Training.TrainSamplesPerSecond, r.LatencyMsPer1000));
-        WriteAtomically(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The table, AUC bars, learning and loss curves and the cost profile as one self-contained page.</summary>
@@ -48,15 +48,6 @@ public static class ComparisonReport
             .Chart(TrainingPlots.LossCurves(results.Select(r => (r.Model, r.Training.History))))
             .Chart(TrainingPlots.CostProfile(results))
             .Save(path);
-
-    private static void WriteAtomically(string path, string text)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, full, overwrite: true);
-    }
 
     private sealed record JsonRow(
         [property: JsonPropertyName("model")] string Model,
