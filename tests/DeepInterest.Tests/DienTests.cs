@@ -56,6 +56,7 @@ public class DienTests
         var extra = model.forward(padded);
         AssertClose(plain.Logits, extra.Logits, 1e-5);
         AssertClose(plain.Diagnostics["update_gate"], extra.Diagnostics["update_gate"][.., 3..], 1e-5);
+        AssertClose(plain.Diagnostics["contribution"], extra.Diagnostics["contribution"][.., 3..], 1e-5);
         if (kind != InterestEvolutionKind.Gru)
             AssertClose(plain.Diagnostics["attention"], extra.Diagnostics["attention"][.., 3..], 1e-5);
     }
@@ -213,6 +214,34 @@ public class DienTests
         Assert.Equal(h.Select(v => (float)v), result.Final.data<float>().ToArray(), new FloatTolerance(1e-6f));
         if (kind != InterestEvolutionKind.Gru)
             Assert.Equal([0f, (float)a[0], (float)a[1]], result.Attention!.data<float>().ToArray(), new FloatTolerance(1e-6f));
+    }
+
+    [Fact]
+    public void ContributionsOfAnAgruAreTheAttentionTimesWhatLaterStepsKeep()
+    {
+        // AGRU's update gate is the scalar a_t, so c_t = a_t · Π_{k>t} (1 − a_k) whatever the weights.
+        manual_seed(5);
+        var gru = new MaskedGru(3, 4, UpdateGateAttention.Replace) { RecordUpdateGates = true };
+        var mask = tensor(new[] { true, true, true, false, true, true }, [2, 3]);   // row 1 left-padded by one
+        var attention = tensor(new[] { 0.5f, 0.2f, 0.25f, 0.9f, 0.5f, 1f }, [2, 3]);
+        var result = gru.forward(randn(2, 3, 3), mask, attention);
+        var expected = tensor(new[] { 0.5f * 0.8f * 0.75f, 0.2f * 0.75f, 0.25f, 0f, 0.5f * 0f, 1f }, [2, 3]);
+        AssertClose(expected, result.Contributions!, 1e-6);
+    }
+
+    [Fact]
+    public void ContributionsRebuildTheFinalStateOfAOneUnitGru()
+    {
+        // With one unit, h_T = Σ_t c_t h̃_t exactly; h̃_t is recovered from consecutive states: h̃_t = (h_t − (1 − ũ_t) h_{t−1}) / ũ_t.
+        manual_seed(6);
+        var gru = new MaskedGru(2, 1, UpdateGateAttention.Scale) { RecordUpdateGates = true };
+        var result = gru.forward(randn(1, 4, 2), ones(1, 4).gt(0), tensor(new[] { 0.9f, 0.6f, 0.3f, 0.7f }, [1, 4]));
+        var states = result.Outputs[0, .., 0];                                          // (T)
+        var updates = result.UpdateGates![0];                                           // (T), one unit: the gate itself
+        var previous = cat([zeros(1), states[..^1]]);                                   // (T) h_{t−1}
+        var candidates = (states - (1 - updates) * previous) / updates;                 // (T) h̃_t
+        var rebuilt = (result.Contributions![0] * candidates).sum();
+        Assert.Equal(result.Final[0, 0].item<float>(), rebuilt.item<float>(), 5);
     }
 
     [Fact]

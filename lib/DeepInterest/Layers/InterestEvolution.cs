@@ -35,8 +35,11 @@ public enum EvolutionAttention
     Bilinear,
 }
 
-/// <summary>The evolved interest (B, H); attention (B, T) unless the variant is <see cref="InterestEvolutionKind.Gru"/>; mean update gate (B, T) when recorded.</summary>
-public sealed record EvolvedInterest(Tensor Final, Tensor? Attention, Tensor? UpdateGates);
+/// <summary>
+/// The evolved interest (B, H); attention (B, T) unless the variant is <see cref="InterestEvolutionKind.Gru"/>; when
+/// recorded, the mean update gate and each step's contribution to the evolved interest (B, T), see <see cref="GruStates"/>.
+/// </summary>
+public sealed record EvolvedInterest(Tensor Final, Tensor? Attention, Tensor? UpdateGates, Tensor? Contributions = null);
 
 /// <summary>
 /// DIEN's interest-evolving layer (Zhou et al., AAAI'19, §4.3): attention a_t of each interest state h_t to the candidate
@@ -76,7 +79,7 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
         RegisterComponents();
     }
 
-    /// <summary>When on, <see cref="EvolvedInterest.UpdateGates"/> holds the mean (attention-scaled) update gate per step.</summary>
+    /// <summary>When on, <see cref="EvolvedInterest.UpdateGates"/> and <see cref="EvolvedInterest.Contributions"/> are recorded.</summary>
     public bool RecordUpdateGates { get => evolution.RecordUpdateGates; set => evolution.RecordUpdateGates = value; }
 
     /// <summary>Interest states (B, T, H), candidate embedding (B, E), mask (B, T) bool true at real steps.</summary>
@@ -99,6 +102,6 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
             _ => evolution.forward(states, mask, attention),
         };
         return new EvolvedInterest(evolved.Final.MoveToOuterDisposeScope(), attention?.MoveToOuterDisposeScope(),
-            evolved.UpdateGates?.MoveToOuterDisposeScope());
+            evolved.UpdateGates?.MoveToOuterDisposeScope(), evolved.Contributions?.MoveToOuterDisposeScope());
     }
 }

@@ -16,8 +16,16 @@ public enum UpdateGateAttention
     Replace,
 }
 
-/// <summary>A masked GRU's results: every step's state (zero at padding), the final state, and optionally the mean update gate per step.</summary>
-public sealed record GruStates(Tensor Outputs, Tensor Final, Tensor? UpdateGates);
+/// <summary>
+/// A masked GRU's results: every step's state (zero at padding) and the final state; when recorded, the mean update gate
+/// ũ_t per step and each step's <see cref="Contributions">contribution</see> to the final state.
+/// </summary>
+/// <param name="Contributions">
+/// Unrolling h_t = (1 − ũ_t) ∘ h_{t−1} + ũ_t ∘ h̃_t from h_{−1} = 0 gives h_{T−1} = Σ_t c_t ∘ h̃_t with
+/// c_t = ũ_t ∘ Π_{k&gt;t} (1 − ũ_k): how much of the final state step t wrote and later steps kept. Recorded as the mean
+/// of c_t over units (B, T), zero at padding; it sums to at most 1 per row.
+/// </param>
+public sealed record GruStates(Tensor Outputs, Tensor Final, Tensor? UpdateGates, Tensor? Contributions = null);
 
 /// <summary>
 /// GRU over left-padded sequences with an optionally attention-controlled update gate (DIEN, Zhou et al., AAAI'19,
@@ -41,7 +49,7 @@ public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
 
     public long InputSize { get; }
     public long HiddenSize { get; }
-    /// <summary>When on, <see cref="GruStates.UpdateGates"/> holds the mean of ũ_t over units per step (B, T).</summary>
+    /// <summary>When on, <see cref="GruStates.UpdateGates"/> and <see cref="GruStates.Contributions"/> are recorded (B, T).</summary>
     public bool RecordUpdateGates { get; set; }
 
     public MaskedGru(long inputSize, long hiddenSize, UpdateGateAttention attention = UpdateGateAttention.None) : base(nameof(MaskedGru))
@@ -81,7 +89,7 @@ public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
 
         var state = zeros(b, h, dtype: inputs.dtype, device: inputs.device);           // (B, H)
         var outputs = new Tensor[t];
-        var gateMeans = RecordUpdateGates ? new Tensor[t] : null;
+        var updates = RecordUpdateGates ? new Tensor[t] : null;
         for (int s = 0; s < t; s++)
         {
             var gates = sigmoidInputs[s].addmm(state, sigmoidHidden).sigmoid();       // (B, (G−1)·H) [r, u]
@@ -92,11 +100,26 @@ public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
                 : gates.narrow(1, h, h) * stepWeights[s];                              // (B, H) m_t·(a_t)·u_t
             state = state.lerp(candidate, update);                                     // (B, H) (1−ũ)∘h + ũ∘h̃
             outputs[s] = state;
-            if (gateMeans is not null) gateMeans[s] = update.mean([1]);               // (B)
+            if (updates is not null) updates[s] = update.expand(b, h);                 // (B, H) ũ_t
         }
         var states = stack(outputs, 1) * mask.unsqueeze(-1);                           // (B, T, H), zero at padding
-        var means = gateMeans is null ? null : stack(gateMeans, 1).MoveToOuterDisposeScope(); // (B, T)
-        return new GruStates(states.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope(), means);
+        if (updates is null) return new GruStates(states.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope(), null);
+        var gateMeans = stack(updates.Select(u => u.mean([1])), 1);                    // (B, T)
+        return new GruStates(states.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope(),
+            gateMeans.MoveToOuterDisposeScope(), Contributions(updates).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>c_t = ũ_t ∘ Π_{k&gt;t} (1 − ũ_k), averaged over units: walked backwards, keeping what later steps retain.</summary>
+    private static Tensor Contributions(Tensor[] updates)
+    {
+        var retained = ones_like(updates[0]);                                          // (B, H) Π_{k>t} (1 − ũ_k)
+        var contributions = new Tensor[updates.Length];
+        for (int s = updates.Length - 1; s >= 0; s--)
+        {
+            contributions[s] = (updates[s] * retained).mean([1]);                      // (B)
+            retained = retained * (1 - updates[s]);                                    // (B, H)
+        }
+        return stack(contributions, 1);                                                // (B, T)
     }
 
     private void Validate(Tensor inputs, Tensor mask, Tensor? attention)

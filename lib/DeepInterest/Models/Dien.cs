@@ -82,6 +82,7 @@ public sealed class Dien : CtrModel
         {
             if (evolved.Attention is not null) diagnostics["attention"] = evolved.Attention.detach().MoveToOuterDisposeScope();
             diagnostics["update_gate"] = evolved.UpdateGates!.detach().MoveToOuterDisposeScope();
+            diagnostics["contribution"] = evolved.Contributions!.detach().MoveToOuterDisposeScope();
         }
         return new CtrOutput(logits.MoveToOuterDisposeScope()) { AuxiliaryLoss = auxiliaryLoss, Diagnostics = diagnostics };
     }
