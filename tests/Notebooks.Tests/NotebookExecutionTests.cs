@@ -7,7 +7,10 @@ using Xunit.Abstractions;
 
 namespace DeepInterest.Notebooks.Tests;
 
-/// <summary>Runs every notebooks/*.ipynb end to end in smoke mode; executed copies land in artifacts/notebooks/.</summary>
+/// <summary>
+/// Runs every notebooks/*.ipynb end to end in smoke mode; executed copies land in artifacts/notebooks/. The exercises'
+/// starter cells, run unmodified, must make their checks print FAIL.
+/// </summary>
 public class NotebookExecutionTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Notebooks() =>
@@ -24,6 +27,10 @@ public class NotebookExecutionTests(ITestOutputHelper output)
 
         Assert.True(result.Succeeded, result.FailureMessage);
         Assert.True(File.Exists(result.ExecutedPath));
+        // This run is also the exercises' negative test (ExerciseTests runs the reference solutions): the executed copy's
+        // checks print FAIL for the unmodified starter cells.
+        if (File.Exists(ExerciseSolutions.PathOf(notebook)))
+            ExerciseSolutions.AssertStartersFail(NotebookRunner.Load(result.ExecutedPath!), notebook, output);
     }
 
     [Fact]
