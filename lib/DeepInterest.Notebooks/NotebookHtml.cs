@@ -4,16 +4,19 @@ using System.Runtime.Loader;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Markdig;
 
 namespace DeepInterest.Notebooks;
 
 /// <summary>
-/// Renders an executed notebook (the runner's .ipynb output) to one self-contained HTML page that opens offline:
-/// markdown cells as simple HTML (headings, paragraphs, lists, code, emphasis, links; formulas stay as written),
-/// code cells and text outputs in &lt;pre&gt;, HTML outputs (charts, tables) as they are.
+/// Renders an executed notebook (the runner's .ipynb output) to one HTML page that opens offline:
+/// markdown cells through Markdig (CommonMark with pipe tables, emphasis extras, auto-links and <c>$…$</c> / <c>$$…$$</c>
+/// math; raw HTML in markdown is shown as text), code cells and text outputs in &lt;pre&gt;, HTML outputs (charts, tables) as they are.
+/// Formulas are typeset by KaTeX, loaded (deferred, pinned, integrity-checked) from a CDN: with internet access they
+/// render; offline the page still works and charts still draw, but formulas stay as their TeX source, e.g. <c>\(x^2\)</c>.
 /// Plotly.NET.Interactive's chart outputs load plotly through require.js from a CDN; the page instead embeds
 /// plotly.min.js once (from Plotly.NET.dll) and defines a small <c>require</c>/<c>requirejs</c> that hands that
-/// embedded Plotly to the chart scripts, so no script is fetched from the network.
+/// embedded Plotly to the chart scripts, so charts need no network.
 /// </summary>
 public static partial class NotebookHtml
 {
@@ -26,6 +29,32 @@ public static partial class NotebookHtml
           if (typeof ready === 'function') ready.apply(null, (modules || []).map(function () { return window.Plotly; }));
         };
         window.requirejs.config = function () { return window.requirejs; };
+        """;
+
+    /// <summary>
+    /// Markdig's markdown subset for the cells. Math comes out as <c>&lt;span class="math"&gt;\(…\)&lt;/span&gt;</c> and
+    /// <c>&lt;div class="math"&gt;\[…\]&lt;/div&gt;</c>, which <see cref="KaTeX"/> typesets; raw HTML is escaped so a cell cannot break the page.
+    /// </summary>
+    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
+        .UsePipeTables()
+        .UseEmphasisExtras()
+        .UseAutoLinks()
+        .UseMathematics()
+        .DisableHtml()
+        .Build();
+
+    private const string KaTeXVersion = "0.16.11";
+
+    /// <summary>
+    /// KaTeX and its auto-render, typesetting only Markdig's math elements (not code or outputs). If the CDN cannot be
+    /// reached, the onload never runs and the TeX stays as text.
+    /// </summary>
+    private const string KaTeX = $$"""
+        <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/katex@{{KaTeXVersion}}/dist/katex.min.css" integrity="sha384-nB0miv6/jRmo5UMMR1wu3Gz6NLsoTkbqJghGIsx//Rlm+ZU03BU6SQNC66uf4l5+" crossorigin="anonymous">
+        <script defer src="https://cdn.jsdelivr.net/npm/katex@{{KaTeXVersion}}/dist/katex.min.js" integrity="sha384-7zkQWkzuo3B5mTepMUcHkMB5jZaolc2xDwL6VFqjFALcbeS9Ggm/Yr2r3Dy4lfFg" crossorigin="anonymous"></script>
+        <script defer src="https://cdn.jsdelivr.net/npm/katex@{{KaTeXVersion}}/dist/contrib/auto-render.min.js" integrity="sha384-43gviWU0YVjaDtb/GhzOouOXtZMP/7XUzwPTstBeZFe/+rCMvRwr4yROQP43s0Xk" crossorigin="anonymous"
+          onload="document.querySelectorAll('.math').forEach(function (e) { renderMathInElement(e, { delimiters: [{ left: '\\[', right: '\\]', display: true }, { left: '\\(', right: '\\)', display: false }], throwOnError: false }); })"></script>
+
         """;
 
     private const string Style = """
@@ -56,14 +85,14 @@ public static partial class NotebookHtml
         var html = new StringBuilder();
         html.Append($"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{Encode(title)}</title>\n<style>{Style}</style>\n");
         html.Append("<script>").Append(plotlyJs.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase)).Append("</script>\n");
-        html.Append("<script>").Append(RequireShim).Append("</script>\n</head><body>\n");
+        html.Append("<script>").Append(RequireShim).Append("</script>\n").Append(KaTeX).Append("</head><body>\n");
         foreach (var cell in cells.EnumerateArray())
         {
             var source = Text(cell, "source");
             switch (cell.GetProperty("cell_type").GetString())
             {
                 case "markdown":
-                    html.Append(Markdown(source));
+                    html.Append(Markdown.ToHtml(source, Pipeline));
                     break;
                 case "code":
                     html.Append($"<pre class=\"code\">{Encode(source)}</pre>\n");
@@ -129,84 +158,7 @@ public static partial class NotebookHtml
         : value.ValueKind == JsonValueKind.Array ? string.Concat(value.EnumerateArray().Select(line => line.GetString()))
         : value.GetString() ?? "";
 
-    /// <summary>
-    /// A small markdown subset: ATX headings, fenced code, unordered and ordered lists (one level), paragraphs;
-    /// inline code, bold, italics and links. Tables and anything else are kept as paragraphs of their text.
-    /// </summary>
-    internal static string Markdown(string markdown)
-    {
-        var html = new StringBuilder();
-        var paragraph = new List<string>();
-        string? list = null;
-        bool fenced = false;
-        void CloseParagraph()
-        {
-            if (paragraph.Count > 0) html.Append("<p>").Append(Inline(string.Join(" ", paragraph))).Append("</p>\n");
-            paragraph.Clear();
-        }
-        void CloseList()
-        {
-            if (list is not null) html.Append($"</{list}>\n");
-            list = null;
-        }
-        foreach (var line in markdown.Replace("\r\n", "\n").Split('\n'))
-        {
-            if (line.TrimStart().StartsWith("```"))
-            {
-                CloseParagraph(); CloseList();
-                html.Append(fenced ? "</pre>\n" : "<pre>");
-                fenced = !fenced;
-                continue;
-            }
-            if (fenced) { html.Append(Encode(line)).Append('\n'); continue; }
-            var heading = HeadingLine().Match(line);
-            var item = ListItem().Match(line);
-            if (heading.Success)
-            {
-                CloseParagraph(); CloseList();
-                int level = heading.Groups[1].Length;
-                html.Append($"<h{level}>{Inline(heading.Groups[2].Value)}</h{level}>\n");
-            }
-            else if (item.Success)
-            {
-                CloseParagraph();
-                var kind = char.IsDigit(item.Groups[1].Value[0]) ? "ol" : "ul";
-                if (list != kind) { CloseList(); html.Append($"<{kind}>\n"); list = kind; }
-                html.Append($"<li>{Inline(item.Groups[2].Value)}</li>\n");
-            }
-            else if (string.IsNullOrWhiteSpace(line)) { CloseParagraph(); CloseList(); }
-            else if (list is not null && line.StartsWith("  "))
-            {
-                html.Length -= "</li>\n".Length; // an indented line continues the last item
-                html.Append(' ').Append(Inline(line.Trim())).Append("</li>\n");
-            }
-            else paragraph.Add(line.Trim());
-        }
-        CloseParagraph(); CloseList();
-        if (fenced) html.Append("</pre>\n");
-        return html.ToString();
-    }
-
-    private static string Inline(string text)
-    {
-        var encoded = Encode(text);
-        // Code spans first, so that * and _ inside them stay literal.
-        var spans = new List<string>();
-        encoded = CodeSpan().Replace(encoded, m => { spans.Add(m.Groups[1].Value); return $"\u0000{spans.Count - 1}\u0000"; });
-        encoded = Bold().Replace(encoded, "<strong>$1</strong>");
-        encoded = Italic().Replace(encoded, "<em>$1</em>");
-        encoded = Link().Replace(encoded, "<a href=\"$2\">$1</a>");
-        return Placeholder().Replace(encoded, m => $"<code>{spans[int.Parse(m.Groups[1].Value)]}</code>");
-    }
-
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 
     [GeneratedRegex(@"^plotly-[\d.]+\.min\.js$|\.plotly-[\d.]+\.min\.js$")] private static partial Regex PlotlyResource();
-    [GeneratedRegex(@"^(#{1,6})\s+(.*)$")] private static partial Regex HeadingLine();
-    [GeneratedRegex(@"^\s{0,1}([-*]|\d+\.)\s+(.*)$")] private static partial Regex ListItem();
-    [GeneratedRegex(@"`([^`]+)`")] private static partial Regex CodeSpan();
-    [GeneratedRegex(@"\*\*(.+?)\*\*")] private static partial Regex Bold();
-    [GeneratedRegex(@"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")] private static partial Regex Italic();
-    [GeneratedRegex(@"\[([^\]]+)\]\(([^)\s]+)\)")] private static partial Regex Link();
-    [GeneratedRegex("\u0000(\\d+)\u0000")] private static partial Regex Placeholder();
 }

@@ -1,14 +1,15 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.DotNet.Interactive.Documents;
 using Xunit;
 
 namespace DeepInterest.Notebooks.Tests;
 
-/// <summary>An executed notebook becomes one HTML page whose charts render without the network.</summary>
+/// <summary>An executed notebook becomes one HTML page whose charts render without the network and whose markdown goes through Markdig.</summary>
 public class NotebookHtmlTests
 {
     [Fact]
-    public async Task ExecutedNotebookWithAChartRendersToAPageThatEmbedsPlotlyAndLoadsNoScriptFromTheNetwork()
+    public async Task ExecutedNotebookWithAChartRendersToAPageThatEmbedsPlotlyAndFetchesOnlyKaTeX()
     {
         var document = new InteractiveDocument(
         [
@@ -36,7 +37,9 @@ public class NotebookHtmlTests
             Assert.Contains($"<div id=\"{chartId}\"", html);                     // the chart's div, output inserted as is
             Assert.Contains($"Plotly.newPlot('{chartId}'", html);
             Assert.Single(Regex.Matches(html, @"plotly\.js v\d+\.\d+\.\d+"));   // plotly.min.js embedded once
-            Assert.DoesNotMatch(@"<script[^>]*\bsrc\s*=", html);                  // nothing fetched: no CDN script tag
+            var fetched = Regex.Matches(html, @"<script[^>]*\bsrc\s*=\s*""([^""]+)""").Select(m => m.Groups[1].Value).ToList();
+            Assert.NotEmpty(fetched);
+            Assert.All(fetched, src => Assert.StartsWith("https://cdn.jsdelivr.net/npm/katex@", src)); // only KaTeX, never plotly
             Assert.Contains("window.requirejs = window.require", html);
             Assert.Contains("<h1>Loss</h1>", html);
             Assert.Contains("<strong>training</strong>", html);
@@ -45,6 +48,64 @@ public class NotebookHtmlTests
             Assert.Contains("a &lt;b&gt; printed", html);                        // stdout escaped in <pre>
         }
         finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Fact]
+    public void MarkdownCellsRenderTablesMathCodeHeadingsListsAndLinksAndEscapeRawHtml()
+    {
+        var markdown = string.Join("\n",
+            "## Scores",
+            "",
+            "Weights $x^2$ and `$not math$`, see [the paper](https://arxiv.org/abs/1706.06978), ~~old~~, or https://example.org.",
+            "",
+            "| name | score |",
+            "|---|---|",
+            "| dot | $e_j^\\top e_c$ |",
+            "",
+            "$$",
+            "a < b",
+            "$$",
+            "",
+            "1. first",
+            "2. second",
+            "",
+            "```csharp",
+            "var x = a < b;",
+            "```",
+            "",
+            "<script>alert(1)</script>");
+        var notebook = JsonSerializer.Serialize(new { cells = new[] { new { cell_type = "markdown", source = markdown } }, nbformat = 4 });
+
+        var html = NotebookHtml.Render(notebook, "t", plotlyJs: "");
+        var body = html[html.IndexOf("<body>", StringComparison.Ordinal)..];
+
+        Assert.Contains("<h2>Scores</h2>", body);
+        Assert.Contains("<span class=\"math\">\\(x^2\\)</span>", body);
+        Assert.Contains("<code>$not math$</code>", body);                       // no math inside code spans
+        Assert.Contains("<a href=\"https://arxiv.org/abs/1706.06978\">the paper</a>", body);
+        Assert.Contains("<a href=\"https://example.org\">https://example.org</a>", body); // auto-link
+        Assert.Contains("<del>old</del>", body);                                // emphasis extras
+        Assert.Matches(@"<table>\s*<thead>\s*<tr>\s*<th>name</th>\s*<th>score</th>", body);
+        Assert.Matches(@"<td>dot</td>\s*<td><span class=""math"">\\\(e_j\^\\top e_c\\\)</span></td>", body);
+        Assert.Matches(@"<div class=""math"">\s*\\\[\s*a &lt; b\s*\\\]\s*</div>", body);
+        Assert.Matches(@"<ol>\s*<li>first</li>\s*<li>second</li>\s*</ol>", body);
+        Assert.Contains("<pre><code class=\"language-csharp\">var x = a &lt; b;\n</code></pre>", body);
+        Assert.DoesNotContain("<script", body);                                 // raw HTML is text, not markup
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", body);
+    }
+
+    [Fact]
+    public void KaTeXIsLoadedDeferredAndPinnedAndTypesetsOnlyMarkdigsMathDelimiters()
+    {
+        var html = NotebookHtml.Render("{\"cells\": []}", "t", plotlyJs: "");
+        var head = html[..html.IndexOf("<body>", StringComparison.Ordinal)];
+
+        Assert.Matches(@"<link rel=""stylesheet"" href=""https://cdn\.jsdelivr\.net/npm/katex@\d+\.\d+\.\d+/dist/katex\.min\.css"" integrity=""sha384-", head);
+        Assert.Matches(@"<script defer src=""https://cdn\.jsdelivr\.net/npm/katex@\d+\.\d+\.\d+/dist/katex\.min\.js"" integrity=""sha384-", head);
+        Assert.Matches(@"<script defer src=""https://cdn\.jsdelivr\.net/npm/katex@\d+\.\d+\.\d+/dist/contrib/auto-render\.min\.js"" integrity=""sha384-[^""]+"" crossorigin=""anonymous""\s+onload=""document\.querySelectorAll\('\.math'\)", head);
+        Assert.Contains(@"{ left: '\\[', right: '\\]', display: true }", head); // JS string '\\[' is the two characters \[
+        Assert.Contains(@"{ left: '\\(', right: '\\)', display: false }", head);
+        Assert.Single(Regex.Matches(head, @"katex@(\d+\.\d+\.\d+)").Select(m => m.Groups[1].Value).Distinct()); // one version
     }
 
     [Fact]
