@@ -35,10 +35,11 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
             throw new ArgumentException("feature counts must have one entry per vocabulary row", nameof(space));
         items = Embedding(space.ItemVocabulary, dimPerField, padding_idx: Vocabulary.Padding);
         categories = Embedding(space.CategoryVocabulary, dimPerField, padding_idx: Vocabulary.Padding);
-        // Rows start N(0, 1/D): a dot product of two rows then starts with unit variance. Much smaller (std 0.05) and the
-        // products e_b ⊙ e_c that attention units and MLPs compare start near zero, so the category match is learned
-        // slowly (synthetic default, seed 42, DIN test AUC 0.619 vs 0.686); PyTorch's N(0, 1) gives every rare item a
-        // large random vector that three epochs cannot wash out (MovieLens avgpool 0.675 vs 0.786, seed 1).
+        // Rows start N(0, 1/D): a dot product of two rows then starts with unit variance. Measured with std 0.18 ≈ 1/√32:
+        // much smaller (std 0.05) and the products e_b ⊙ e_c that attention units and MLPs compare start near zero, so
+        // the category match is learned slowly (synthetic default, seed 42, DIN test AUC 0.619 vs 0.686); PyTorch's
+        // N(0, 1) gives every rare item a large random vector that three epochs cannot wash out (MovieLens, seed 1,
+        // avgpool 0.675 vs 0.786).
         using (no_grad())
         {
             items.weight!.normal_(0, 1 / Math.Sqrt(dimPerField));
