@@ -86,9 +86,7 @@ public sealed class Bst : CtrModel
         var features = new List<Tensor> { tokens[.., -1] };                          // (B, E) candidate token
         if (poolHistory)
         {
-            var historyMask = realTokens[.., ..(int)t];                              // (B, T, 1)
-            var count = historyMask.sum(1).clamp_min(1);                             // (B, 1), empty history → mean 0
-            features.Add((tokens[.., ..(int)t] * historyMask).sum(1) / count);      // (B, E)
+            features.Add(MaskedPooling.Mean(tokens[.., ..(int)t], batch.Mask));      // (B, E), empty history → 0
         }
         features.Add(candidate);
         var logits = mlp.forward(cat(features, 1)).squeeze(-1);                     // (B)

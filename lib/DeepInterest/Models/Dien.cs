@@ -66,8 +66,7 @@ public sealed class Dien : CtrModel
 
         evolution.RecordUpdateGates = CollectDiagnostics;
         var evolved = evolution.forward(interests, candidate, batch.Mask);              // (B, H) h'_T, (B, T) a_t
-        var real = batch.Mask.to_type(history.dtype).unsqueeze(-1);                     // (B, T, 1)
-        var meanHistory = (history * real).sum(1) / real.sum(1).clamp_min(1);          // (B, E), zero for an empty history
+        var meanHistory = MaskedPooling.Mean(history, batch.Mask);                       // (B, E), zero for an empty history
         var logits = output.forward(cat([evolved.Final, candidate, meanHistory, candidate * meanHistory], -1)).squeeze(-1); // (B)
 
         Tensor? auxiliaryLoss = null;
