@@ -61,8 +61,7 @@ public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor
     internal static Tensor MaskedSoftmax(Tensor scores, Tensor mask)
     {
         var padding = mask.logical_not();                                                  // (B, T)
-        using var minusInfinity = double.NegativeInfinity.ToScalar();                      // explicit and alive, see TransformerBlock
-        var masked = scores.masked_fill(padding, minusInfinity);                           // (B, T)
+        var masked = scores.masked_fill(padding, double.NegativeInfinity);                 // (B, T)
         // Shift by the row maximum for stability (softmax is shift-invariant, so no gradient is needed through it);
         // an all-padding row's maximum is −∞ and is replaced by 0 so that its exponentials are exp(−∞) = 0.
         var rowMax = masked.max(1, keepdim: true).values.detach();                         // (B, 1)

@@ -65,10 +65,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Te
         var v = SplitHeads(value.forward(tokens), b, l);                          // (B, H, L, d)
         var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim);          // (B, H, L, L)
         var padKeys = mask.logical_not().unsqueeze(1).unsqueeze(1);               // (B, 1, 1, L)
-        // An explicit Scalar kept alive to the end of the call: an implicit one can be finalized by the GC while the
-        // native masked_fill still reads it (seen once as "Expected false to be true" from Scalar::toFloat mid-training).
-        using var lowest = finfo(scores.dtype).min.ToScalar();
-        var weights = scores.masked_fill(padKeys, lowest).softmax(-1);           // (B, H, L, L), 0 at padded keys
+        var weights = scores.masked_fill(padKeys, finfo(scores.dtype).min).softmax(-1); // (B, H, L, L), 0 at padded keys
         var realQueries = mask.unsqueeze(-1).to_type(tokens.dtype);               // (B, L, 1)
         var attended = attentionDropout.forward(weights).matmul(v)                // (B, H, L, d)
             .transpose(1, 2).reshape(b, l, heads * headDim);                      // (B, L, E)
