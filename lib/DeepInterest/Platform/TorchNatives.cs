@@ -92,22 +92,34 @@ public static class TorchNatives
             "DeepInterest folder once (it rewrites the copy in the NuGet packages folder), then restart the kernel or process.");
     }
 
-    /// <summary>libtorch.so then libLibTorchSharp.so (its dependent), by full path; empty where neither layout applies.</summary>
+    /// <summary>
+    /// libtorch's libraries in dependency order, then libLibTorchSharp.so, by full path; empty where neither layout
+    /// applies. Each library's dependencies must already be loaded: the loader searches LD_LIBRARY_PATH before a
+    /// library's own RUNPATH ($ORIGIN), so a dependency left to it could still come from elsewhere.
+    /// </summary>
     private static string[] LocateLinuxLibraries()
     {
         var assemblyFolder = Path.GetDirectoryName(typeof(torch).Assembly.Location)!;
         // App layout: the build copied every native file of the chosen backend (CPU or CUDA) next to the app.
         foreach (var folder in new[] { Path.Combine(assemblyFolder, "runtimes", "linux-x64", "native"), assemblyFolder })
-        {
-            var app = new[] { Path.Combine(folder, "libtorch.so"), Path.Combine(folder, "libLibTorchSharp.so") };
-            if (app.All(File.Exists)) return app;
-        }
+            if (LibTorchInDependencyOrder(folder) is { } app && File.Exists(Path.Combine(folder, "libLibTorchSharp.so")))
+                return [.. app, Path.Combine(folder, "libLibTorchSharp.so")];
         // NuGet layout: <packages>/torchsharp/<version>/lib/<framework>/TorchSharp.dll, libtorch in its own CPU package.
         var torchSharpHome = Path.GetFullPath(Path.Combine(assemblyFolder, "..", ".."));
         var libTorchSharp = Path.Combine(torchSharpHome, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
-        var libTorch = Path.GetFullPath(Path.Combine(torchSharpHome, "..", "..", "libtorch-cpu-linux-x64", LibTorchVersion,
-                                                     "runtimes", "linux-x64", "native", "libtorch.so"));
-        return File.Exists(libTorchSharp) && File.Exists(libTorch) ? [libTorch, libTorchSharp] : [];
+        var libTorchFolder = Path.GetFullPath(Path.Combine(torchSharpHome, "..", "..", "libtorch-cpu-linux-x64", LibTorchVersion,
+                                                           "runtimes", "linux-x64", "native"));
+        return File.Exists(libTorchSharp) && LibTorchInDependencyOrder(libTorchFolder) is { } packaged ? [.. packaged, libTorchSharp] : [];
+    }
+
+    /// <summary>OpenMP, c10, libtorch_cpu, the CUDA parts where present, then libtorch; null unless the folder has libtorch.</summary>
+    private static string[]? LibTorchInDependencyOrder(string folder)
+    {
+        if (!File.Exists(Path.Combine(folder, "libtorch.so")) || !File.Exists(Path.Combine(folder, "libtorch_cpu.so"))) return null;
+        var openMp = Directory.GetFiles(folder, "libgomp*.so*").Order(StringComparer.Ordinal);
+        var libTorch = new[] { "libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so" }
+            .Select(name => Path.Combine(folder, name)).Where(File.Exists);
+        return [.. openMp, .. libTorch];
     }
 
     private static void Load(string path)
