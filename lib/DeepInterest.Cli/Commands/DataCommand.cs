@@ -33,17 +33,18 @@ internal static class DataCommand
     private static int List()
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var header in new[] { "name", "what", "terms", "compare --data", "default folder" }) table.AddColumn(header);
+        foreach (var header in new[] { "name (data download, compare --data)", "what", "terms", "default folder" }) table.AddColumn(header);
         foreach (var entry in DownloadCatalog.All)
         {
             var folder = DownloadCatalog.DefaultFolder(entry.Name);
             bool present = entry.ExpectedFile is { } expected ? File.Exists(Path.Combine(folder, expected)) : DatasetDownloader.IsComplete(folder);
-            var readers = DatasetCatalog.Names.Where(n => DatasetCatalog.DownloadName(n) == entry.Name);
-            table.AddRow(Markup.Escape(entry.Name), Markup.Escape(entry.Description), Markup.Escape(entry.Terms),
-                Markup.Escape(string.Join(", ", readers)),
+            var aliases = entry.Aliases.Count == 0 ? "" : $"\n[grey]also: {Markup.Escape(string.Join(", ", entry.Aliases))}[/]";
+            table.AddRow(Markup.Escape(entry.Name) + aliases, Markup.Escape(entry.Description), Markup.Escape(entry.Terms),
                 $"{Markup.Escape(folder)}\n{(present ? "[green]in place[/]" : entry.ManualSteps is null ? "[grey]not downloaded[/]" : "[grey]manual download[/]")}");
         }
         AnsiConsole.Write(table);
+        var builtIn = DatasetCatalog.Names.Where(n => DatasetCatalog.DefaultDataDirectory(n) is null);
+        AnsiConsole.MarkupLineInterpolated($"[grey]Built in, no download: {string.Join(", ", builtIn)} (compare --data NAME).[/]");
         return 0;
     }
 
