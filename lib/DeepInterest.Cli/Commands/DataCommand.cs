@@ -23,8 +23,8 @@ internal static class DataCommand
 
     private static Command DownloadCommand()
     {
-        var name = new Argument<string>("name") { Description = $"data set: {string.Join(", ", DownloadCatalog.All.Select(e => e.Name))}" };
-        var dir = new Option<string?>("--dir") { Description = "target folder (default: data/downloads/NAME under the repository root)" };
+        var name = UserInput.Download();
+        var dir = UserInput.OutputFolder("--dir", "target folder (default: data/downloads/NAME under the repository root)");
         var command = new Command("download", "Download a data set, verify its checksums and unpack it (Taobao: prints the manual steps)") { name, dir };
         command.SetAction((parse, cancellation) => Download(parse.GetValue(name)!, parse.GetValue(dir), cancellation));
         return command;
@@ -48,11 +48,8 @@ internal static class DataCommand
         return 0;
     }
 
-    private static async Task<int> Download(string name, string? dir, CancellationToken cancellation)
+    private static async Task<int> Download(DatasetEntry entry, string? dir, CancellationToken cancellation)
     {
-        DatasetEntry entry;
-        try { entry = DownloadCatalog.Get(name); }
-        catch (ArgumentException e) { AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]"); return 2; }
         var folder = Path.GetFullPath(dir ?? DownloadCatalog.DefaultFolder(entry.Name));
         AnsiConsole.MarkupLineInterpolated($"[grey]{entry.Description}\nTerms: {entry.Terms}[/]");
         using var http = new HttpClient();
