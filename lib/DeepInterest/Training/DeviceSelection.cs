@@ -30,9 +30,11 @@ public static class DeviceSelection
     /// Throws what <see cref="Resolve(string)"/> would throw for <paramref name="requested"/>, without loading libtorch
     /// unless a GPU is asked for: a front end checks a device request before it starts any work.
     /// </summary>
-    public static void Check(string? requested)
+    public static void Check(string? requested) => Check(requested, Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    internal static void Check(string? requested, string? environmentValue)
     {
-        if (Request(requested, Environment.GetEnvironmentVariable(EnvironmentVariable)) is (string request, string source) &&
+        if (Request(requested, environmentValue) is (string request, string source) &&
             ParseCudaIndex(request, source) is { } index)
             RequireCuda(index, request, source);
     }
