@@ -9,7 +9,8 @@ internal static class CrashReport
 {
     public static void Write(TextWriter error, IReadOnlyList<string> args, Exception exception)
     {
-        error.WriteLine("internal error: DeepInterest failed on a valid command line (a bug, not a mistake of yours). Please report it with everything below.");
+        error.WriteLine("internal error: DeepInterest stopped on an unexpected exception. Unless the machine is at fault (disk full, " +
+                        "out of memory), this is a bug: please report it with everything below.");
         error.WriteLine($"command line: dotnet run --project lib/DeepInterest.Cli -- {string.Join(' ', args.Select(Quote))}");
         error.WriteLine($"versions: {Versions()}");
         error.WriteLine(exception);

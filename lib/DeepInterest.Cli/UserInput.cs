@@ -124,6 +124,25 @@ internal static class UserInput
         return option;
     }
 
+    /// <summary>
+    /// Creates <paramref name="path"/> and proves a file can be written there, when a command starts: results computed
+    /// for hours are not lost at the end to a read-only or misspelt folder. Not a parse-time check, because it writes.
+    /// </summary>
+    public static void RequireWritableFolder(string option, string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, $".deepinterest-write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException($"{option}: cannot write to {Path.GetFullPath(path)} ({e.Message})", e);
+        }
+    }
+
     /// <summary><c>data download NAME</c>: a downloadable data set by name or alias.</summary>
     public static Argument<DatasetEntry> Download() => new("name")
     {

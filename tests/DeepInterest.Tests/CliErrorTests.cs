@@ -96,6 +96,18 @@ public class CliErrorTests
         await AssertUserError(["data", "download", "movielens-small", "--dir", file], "--dir", "is a file");
     }
 
+    /// <summary>A folder that cannot be written is found when the command starts, not after the training.</summary>
+    [SkippableFact]
+    public async Task AnOutputFolderThatCannotBeWrittenIsRejectedBeforeTheWork()
+    {
+        var unwritable = "/proc/deepinterest-results";  // procfs: not even root can create a folder there
+        Skip.IfNot(Directory.Exists("/proc"), "needs Linux's /proc for a folder nobody can create");
+        await AssertUserError(["compare", "--data", "synthetic-tiny", "--models", "avgpool", "--out", unwritable], "--out", "cannot write to " + unwritable);
+        using var notebooks = new TempFolder();
+        notebooks.Write("01-x.ipynb", "{}");
+        await AssertUserError(["notebooks", "run", "--notebooks", notebooks.Path, "--out", unwritable], "--out", "cannot write");
+    }
+
     [Fact]
     public async Task UnknownOrAmbiguousNotebooksAreRejected()
     {

@@ -39,6 +39,7 @@ internal static class CompareCommand
 
     private static int Run(string[] models, string dataName, string? dataDir, string outDir, TrainerConfig config, ModelOptions options)
     {
+        UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
         CtrDataset data;
         try

@@ -25,6 +25,7 @@ internal static class NotebooksCommand
     {
         var chosen = UserInput.ChooseNotebooks(folder, names);
         var outputFolder = Path.GetFullPath(output);
+        UserInput.RequireWritableFolder("--out", outputFolder);
         int failed = 0;
         foreach (var path in chosen)
         {
