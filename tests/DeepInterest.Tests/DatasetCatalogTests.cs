@@ -51,7 +51,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
         using var dir = new TempFolder();
         WriteMovieLensCsv(dir);
 
-        var data = DatasetCatalog.Load("movielens", dir.Path, seed: 3);
+        var data = DatasetCatalog.Load("movielens-small", dir.Path, seed: 3);
 
         AssertLogProtocolSplit(data, Users, SamplesPerUser);
         foreach (var negative in data.Train.Where(s => s.Label == 0f))
@@ -59,9 +59,9 @@ public class DatasetCatalogTests(ITestOutputHelper output)
             var own = Ratings().Where(r => r.User == negative.User).Select(r => (long)r.Movie);
             Assert.DoesNotContain(negative.Item, own);
         }
-        var again = DatasetCatalog.Load("MovieLens", dir.Path, seed: 3);
+        var again = DatasetCatalog.Load("MovieLens-Small", dir.Path, seed: 3);
         Assert.Equal(data.Test.Select(s => (s.User, s.Item)), again.Test.Select(s => (s.User, s.Item)));
-        var otherSeed = DatasetCatalog.Load("movielens", dir.Path, seed: 4);
+        var otherSeed = DatasetCatalog.Load("movielens-small", dir.Path, seed: 4);
         Assert.NotEqual(data.Test.Select(s => s.User).Distinct().Order(), otherSeed.Test.Select(s => s.User).Distinct().Order());
     }
 
@@ -74,8 +74,8 @@ public class DatasetCatalogTests(ITestOutputHelper output)
         dat.Write("movies.dat", string.Concat(Enumerable.Range(1, 40).Select(m => $"{m}::Movie {m}::{Genre(m)}\n")), Encoding.Latin1);
         dat.Write("ratings.dat", string.Concat(Ratings().Select(r => $"{r.User}::{r.Movie}::4::{r.Time}\n")), Encoding.Latin1);
 
-        var fromCsv = DatasetCatalog.Load("movielens", csv.Path, seed: 1);
-        var fromDat = DatasetCatalog.Load("movielens", dat.Path, seed: 1);
+        var fromCsv = DatasetCatalog.Load("movielens-small", csv.Path, seed: 1);
+        var fromDat = DatasetCatalog.Load("movielens-small", dat.Path, seed: 1);
 
         Assert.Equal(fromCsv.Train.Select(s => (s.User, s.Item, s.Label)), fromDat.Train.Select(s => (s.User, s.Item, s.Label)));
     }
@@ -102,7 +102,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
         dir.Write("meta_Books.json", string.Concat(Enumerable.Range(1, 40).Select(m =>
             $"{{'asin': 'B{m:000}', 'categories': [['Books', '{(m % 2 == 0 ? "Poetry" : "History")}']]}}\n")));
 
-        var data = DatasetCatalog.Load("amazon-reviews", dir.Path, seed: 1);
+        var data = DatasetCatalog.Load("amazon-electronics", dir.Path, seed: 1);
 
         AssertLogProtocolSplit(data, Users, SamplesPerUser);
         var log = AmazonReviewsLoader.Load(Path.Combine(dir.Path, "reviews_Books_5.json"), Path.Combine(dir.Path, "meta_Books.json"));
@@ -132,7 +132,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
     {
         var missing = Path.Combine(Path.GetTempPath(), "deepinterest-no-such-folder");
 
-        var e = Assert.Throws<DirectoryNotFoundException>(() => DatasetCatalog.Load("movielens", missing));
+        var e = Assert.Throws<DirectoryNotFoundException>(() => DatasetCatalog.Load("movielens-small", missing));
 
         Assert.Contains($"the data folder {missing} does not exist", e.Message);
         Assert.Contains("ratings.csv + movies.csv", e.Message);
@@ -157,7 +157,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
         using var dir = new TempFolder();
         var file = dir.Write("ratings.csv", "userId,movieId,rating,timestamp\n");
 
-        var e = Assert.Throws<FileNotFoundException>(() => DatasetCatalog.Load("movielens", file));
+        var e = Assert.Throws<FileNotFoundException>(() => DatasetCatalog.Load("movielens-small", file));
 
         Assert.Contains("ratings.csv + movies.csv", e.Message);
         Assert.Contains("data download movielens-small", e.Message);
@@ -166,7 +166,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
     [Fact]
     public void RealDataSetsDefaultToTheirDownloadFolder()
     {
-        Assert.Equal(Path.Combine("data", "downloads", "movielens-small"), Tail(DatasetCatalog.DefaultDataDirectory("movielens")!));
+        Assert.Equal(Path.Combine("data", "downloads", "movielens-small"), Tail(DatasetCatalog.DefaultDataDirectory("movielens-small")!));
         Assert.Equal(Path.Combine("data", "downloads", "taobao"), Tail(DatasetCatalog.DefaultDataDirectory("taobao")!));
         Assert.Null(DatasetCatalog.DefaultDataDirectory("synthetic"));
         static string Tail(string path) => Path.Combine(path.Split(Path.DirectorySeparatorChar)[^3..]);
@@ -197,7 +197,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
     [SkippableFact]
     public void SharedMovieLensGivesTwoSamplesPerRatingAfterTheFourth()
     {
-        var data = DatasetCatalog.Load("movielens", SharedFolder("movielens-latest-small"), seed: 1);
+        var data = DatasetCatalog.Load("movielens-small", SharedFolder("movielens-latest-small"), seed: 1);
         output.WriteLine(data.ToString());
         Assert.Equal(2 * (100_836 - 4 * 610), data.Train.Count + data.Validation.Count + data.Test.Count);   // every user has ≥ 20 ratings
         Assert.Equal(61, data.Test.Select(s => s.User).Distinct().Count());
@@ -229,7 +229,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
     [SkippableFact]
     public void SharedAmazonReviewsHeadHasTooFewRepeatReviewersForTheProtocol()
     {
-        var e = Assert.Throws<InvalidDataException>(() => DatasetCatalog.Load("amazon-reviews", SharedFolder("amazon-reviews-sample"), seed: 1));
+        var e = Assert.Throws<InvalidDataException>(() => DatasetCatalog.Load("amazon-electronics", SharedFolder("amazon-reviews-sample"), seed: 1));
         output.WriteLine(e.Message);
         Assert.Contains("more than 4 events", e.Message);
     }

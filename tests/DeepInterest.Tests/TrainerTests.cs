@@ -256,10 +256,22 @@ public class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void DeviceCheckRejectsWhatResolveRejects()
+    {
+        DeviceSelection.Check("cpu", environmentValue: "tpu");  // an explicit request overrides the environment
+        DeviceSelection.Check("auto", environmentValue: null);
+        DeviceSelection.Check(null, environmentValue: " CPU ");
+        Assert.Contains("\"cuda:N\"", Assert.Throws<ArgumentException>(() => DeviceSelection.Check("gpu", null)).Message);
+        Assert.Contains("DEEPINTEREST_DEVICE", Assert.Throws<ArgumentException>(() => DeviceSelection.Check("auto", "tpu")).Message);
+        Assert.Throws<ArgumentException>(() => DeviceSelection.Check("cuda:-1", null));
+    }
+
+    [Fact]
     public void AskingForCudaWithoutItExplainsHowToGetIt()
     {
         if (cuda.is_available()) return;  // the error only exists on machines without a CUDA backend, like CI
         var error = Assert.Throws<InvalidOperationException>(() => DeviceSelection.Resolve("cuda:0", null));
         Assert.Contains("TorchSharp-cuda-linux", error.Message);
+        Assert.Equal(error.Message, Assert.Throws<InvalidOperationException>(() => DeviceSelection.Check("cuda:0", null)).Message);
     }
 }

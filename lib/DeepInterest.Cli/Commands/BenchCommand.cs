@@ -15,20 +15,20 @@ internal static class BenchCommand
     public static Command Create()
     {
         var train = new Command("train", "Training samples/s per model on full-length histories (default: batch 256, history 50, embedding 32 per field)");
-        var models = new Option<string>("--models") { Description = "comma-separated model names", DefaultValueFactory = _ => string.Join(",", ModelZoo.Course) };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 256 };
-        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 50 };
-        var embedding = new Option<int>("--embedding-dim") { DefaultValueFactory = _ => 32 };
-        var steps = new Option<int>("--steps") { Description = "timed optimizer steps per model", DefaultValueFactory = _ => 20 };
-        var device = new Option<string?>("--device") { Description = "cpu | cuda | cuda:N (default: automatic)" };
+        var models = UserInput.Models();
+        var batchSize = UserInput.WholeNumber("--batch-size", null, 256);
+        var maxLength = UserInput.WholeNumber("--max-length", null, 50);
+        var embedding = UserInput.WholeNumber("--embedding-dim", null, 32);
+        var steps = UserInput.WholeNumber("--steps", "timed optimizer steps per model", 20);
+        var device = UserInput.Device();
         foreach (var option in new Option[] { models, batchSize, maxLength, embedding, steps, device }) train.Options.Add(option);
         train.SetAction(parse => Train(
-            parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            parse.GetValue(models)!,
             new TrainerConfig { BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength), Device = parse.GetValue(device) },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }, parse.GetValue(steps)));
 
         var augru = new Command("augru", "Fused masked AUGRU vs the per-step reference cell: ms per forward+backward and the speed-up");
-        var augruSteps = new Option<int>("--steps") { Description = "timed passes of each", DefaultValueFactory = _ => 10 };
+        var augruSteps = UserInput.WholeNumber("--steps", "timed passes of each", 10);
         augru.Options.Add(augruSteps);
         augru.Options.Add(batchSize);
         augru.Options.Add(maxLength);
@@ -43,10 +43,10 @@ internal static class BenchCommand
 
     private static int Train(string[] models, TrainerConfig config, ModelOptions options, int steps)
     {
-        foreach (var name in models) ModelZoo.Describe(name);
         var data = SyntheticData.Generate(SyntheticConfig.Default).ToDataset(seed: 42);
         var fullLength = data.Train.Where(s => s.HistoryLength >= config.MaxLength).ToList();
-        if (fullLength.Count == 0) throw new InvalidOperationException($"no synthetic sample has a history of {config.MaxLength} behaviours; choose a smaller --max-length");
+        // Known only once the data exists: the longest synthetic history is drawn, not configured.
+        if (fullLength.Count == 0) throw new UserErrorException($"--max-length {config.MaxLength}: no synthetic sample has a history that long; choose a smaller --max-length");
         var trainer = new Trainer(config);
         AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps[/]");
         var table = new Table().Border(TableBorder.Rounded);

@@ -12,23 +12,22 @@ internal static class CompareCommand
 {
     public static Command Create()
     {
-        var models = new Option<string>("--models") { Description = $"comma-separated model names: {string.Join(", ", ModelZoo.Names)}", DefaultValueFactory = _ => string.Join(",", ModelZoo.Course) };
-        var data = new Option<string>("--data") { Description = $"data set: {string.Join(", ", DatasetCatalog.Names)}", DefaultValueFactory = _ => "synthetic" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "folder with the real data set's files" };
-        var epochs = new Option<int>("--epochs") { Description = "maximum epochs (early stopping on validation AUC)", DefaultValueFactory = _ => new TrainerConfig().Epochs };
-        var seed = new Option<int>("--seed") { Description = "seed for data, initialisation and shuffling", DefaultValueFactory = _ => 42 };
-        var device = new Option<string?>("--device") { Description = "cpu | cuda | cuda:N (default: CUDA when available, else CPU; env DEEPINTEREST_DEVICE)" };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => new TrainerConfig().BatchSize };
-        var maxLength = new Option<int>("--max-length") { Description = "most recent behaviours kept per history", DefaultValueFactory = _ => new TrainerConfig().MaxLength };
-        var embedding = new Option<int>("--embedding-dim") { Description = "embedding size per field (item, category)", DefaultValueFactory = _ => new ModelOptions().EmbeddingDim };
-        var output = new Option<string>("--out") { Description = "folder for results.json and report.html", DefaultValueFactory = _ => Path.Combine("artifacts", "compare") };
+        var models = UserInput.Models();
+        var dataDir = UserInput.DataDirectory();
+        var data = UserInput.DataSet(dataDir);
+        var epochs = UserInput.WholeNumber("--epochs", "maximum epochs (early stopping on validation AUC)", new TrainerConfig().Epochs);
+        var seed = UserInput.Seed();
+        var device = UserInput.Device();
+        var batchSize = UserInput.WholeNumber("--batch-size", null, new TrainerConfig().BatchSize);
+        var maxLength = UserInput.WholeNumber("--max-length", "most recent behaviours kept per history", new TrainerConfig().MaxLength);
+        var embedding = UserInput.WholeNumber("--embedding-dim", "embedding size per field (item, category)", new ModelOptions().EmbeddingDim);
+        var output = UserInput.OutputFolder("--out", "folder for results.json and report.html", Path.Combine("artifacts", "compare"));
         var command = new Command("compare", "Train the models on one data set and compare AUC, GAUC, logloss and cost")
         {
             models, data, dataDir, epochs, seed, device, batchSize, maxLength, embedding, output,
         };
         command.SetAction(parse => Run(
-            parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(output)!,
+            parse.GetValue(models)!, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(output)!,
             new TrainerConfig
             {
                 Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed), Device = parse.GetValue(device),
@@ -40,7 +39,7 @@ internal static class CompareCommand
 
     private static int Run(string[] models, string dataName, string? dataDir, string outDir, TrainerConfig config, ModelOptions options)
     {
-        foreach (var name in models) ModelZoo.Describe(name);
+        UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
         CtrDataset data;
         try
@@ -49,8 +48,7 @@ internal static class CompareCommand
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
-            return 1;
+            throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
         AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {clock.Elapsed.TotalSeconds:F1} s)[/]");
         var trainer = new Trainer(config);

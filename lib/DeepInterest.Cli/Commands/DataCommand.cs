@@ -23,8 +23,8 @@ internal static class DataCommand
 
     private static Command DownloadCommand()
     {
-        var name = new Argument<string>("name") { Description = $"data set: {string.Join(", ", DownloadCatalog.All.Select(e => e.Name))}" };
-        var dir = new Option<string?>("--dir") { Description = "target folder (default: data/downloads/NAME under the repository root)" };
+        var name = UserInput.Download();
+        var dir = UserInput.OutputFolder("--dir", "target folder (default: data/downloads/NAME under the repository root)");
         var command = new Command("download", "Download a data set, verify its checksums and unpack it (Taobao: prints the manual steps)") { name, dir };
         command.SetAction((parse, cancellation) => Download(parse.GetValue(name)!, parse.GetValue(dir), cancellation));
         return command;
@@ -33,25 +33,23 @@ internal static class DataCommand
     private static int List()
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var header in new[] { "name", "what", "terms", "compare --data", "default folder" }) table.AddColumn(header);
+        foreach (var header in new[] { "name (data download, compare --data)", "what", "terms", "default folder" }) table.AddColumn(header);
         foreach (var entry in DownloadCatalog.All)
         {
             var folder = DownloadCatalog.DefaultFolder(entry.Name);
             bool present = entry.ExpectedFile is { } expected ? File.Exists(Path.Combine(folder, expected)) : DatasetDownloader.IsComplete(folder);
-            var readers = DatasetCatalog.Names.Where(n => DatasetCatalog.DownloadName(n) == entry.Name);
-            table.AddRow(Markup.Escape(entry.Name), Markup.Escape(entry.Description), Markup.Escape(entry.Terms),
-                Markup.Escape(string.Join(", ", readers)),
+            var aliases = entry.Aliases.Count == 0 ? "" : $"\n[grey]also: {Markup.Escape(string.Join(", ", entry.Aliases))}[/]";
+            table.AddRow(Markup.Escape(entry.Name) + aliases, Markup.Escape(entry.Description), Markup.Escape(entry.Terms),
                 $"{Markup.Escape(folder)}\n{(present ? "[green]in place[/]" : entry.ManualSteps is null ? "[grey]not downloaded[/]" : "[grey]manual download[/]")}");
         }
         AnsiConsole.Write(table);
+        var builtIn = DatasetCatalog.Names.Where(n => DatasetCatalog.DefaultDataDirectory(n) is null);
+        AnsiConsole.MarkupLineInterpolated($"[grey]Built in, no download: {string.Join(", ", builtIn)} (compare --data NAME).[/]");
         return 0;
     }
 
-    private static async Task<int> Download(string name, string? dir, CancellationToken cancellation)
+    private static async Task<int> Download(DatasetEntry entry, string? dir, CancellationToken cancellation)
     {
-        DatasetEntry entry;
-        try { entry = DownloadCatalog.Get(name); }
-        catch (ArgumentException e) { AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]"); return 2; }
         var folder = Path.GetFullPath(dir ?? DownloadCatalog.DefaultFolder(entry.Name));
         AnsiConsole.MarkupLineInterpolated($"[grey]{entry.Description}\nTerms: {entry.Terms}[/]");
         using var http = new HttpClient();

@@ -14,8 +14,8 @@ internal static class NotebooksCommand
     {
         var names = new Argument<string[]>("names") { Description = "notebooks to run (file names or prefixes such as 02); all when omitted", Arity = ArgumentArity.ZeroOrMore };
         var smoke = new Option<bool>("--smoke") { Description = "tiny sizes (DEEPINTEREST_SMOKE=1), as the tests run them" };
-        var folder = new Option<string>("--notebooks") { Description = "folder of the .ipynb files", DefaultValueFactory = _ => "notebooks" };
-        var output = new Option<string>("--out") { Description = "folder for the executed copies", DefaultValueFactory = _ => Path.Combine("artifacts", "notebooks") };
+        var folder = UserInput.NotebookFolder(names);
+        var output = UserInput.OutputFolder("--out", "folder for the executed copies", Path.Combine("artifacts", "notebooks"));
         var run = new Command("run", "Execute notebooks headless; write executed copies with their outputs and an offline HTML page of each") { names, smoke, folder, output };
         run.SetAction(parse => RunAsync(parse.GetValue(names) ?? [], parse.GetValue(smoke), parse.GetValue(folder)!, parse.GetValue(output)!));
         return new Command("notebooks", "The course notebooks without VS Code") { run };
@@ -23,10 +23,9 @@ internal static class NotebooksCommand
 
     private static async Task<int> RunAsync(string[] names, bool smoke, string folder, string output)
     {
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"no notebook folder at {Path.GetFullPath(folder)} (run from the repository root or pass --notebooks)");
-        var all = Directory.GetFiles(folder, "*.ipynb").Order().ToList();
-        var chosen = names.Length == 0 ? all : names.Select(n => Pick(all, n)).Distinct().ToList();
+        var chosen = UserInput.ChooseNotebooks(folder, names);
         var outputFolder = Path.GetFullPath(output);
+        UserInput.RequireWritableFolder("--out", outputFolder);
         int failed = 0;
         foreach (var path in chosen)
         {
@@ -45,13 +44,5 @@ internal static class NotebooksCommand
         }
         AnsiConsole.MarkupLineInterpolated($"{chosen.Count - failed} of {chosen.Count} notebooks ran green; executed copies in {outputFolder}");
         return failed == 0 ? 0 : 1;
-    }
-
-    private static string Pick(IReadOnlyList<string> notebooks, string name)
-    {
-        var matches = notebooks.Where(p => Path.GetFileName(p).StartsWith(name, StringComparison.OrdinalIgnoreCase)).ToList();
-        return matches.Count == 1
-            ? matches[0]
-            : throw new ArgumentException($"'{name}' matches {matches.Count} notebooks; expected exactly one of: {string.Join(", ", notebooks.Select(Path.GetFileName))}");
     }
 }

@@ -22,23 +22,39 @@ public static class DeviceSelection
 
     internal static Device Resolve(string? requested, string? environmentValue)
     {
-        var request = requested?.Trim().ToLowerInvariant();
-        if (request is null or "" or "auto")
-        {
-            var fromEnvironment = environmentValue?.Trim().ToLowerInvariant();
-            if (fromEnvironment is not (null or "" or "auto"))
-                return Parse(fromEnvironment, $"environment variable {EnvironmentVariable}");
-            return cuda.is_available() ? CUDA : CPU;
-        }
-        return Parse(request, "device request");
+        if (Request(requested, environmentValue) is not (string request, string source)) return cuda.is_available() ? CUDA : CPU;
+        return ParseCudaIndex(request, source) is { } index ? RequireCuda(index, request, source) : CPU;
     }
 
-    private static Device Parse(string request, string source)
+    /// <summary>
+    /// Throws what <see cref="Resolve(string)"/> would throw for <paramref name="requested"/>, without loading libtorch
+    /// unless a GPU is asked for: a front end checks a device request before it starts any work.
+    /// </summary>
+    public static void Check(string? requested) => Check(requested, Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    internal static void Check(string? requested, string? environmentValue)
     {
-        if (request == "cpu") return CPU;
-        if (request == "cuda") return RequireCuda(0, request, source);
+        if (Request(requested, environmentValue) is (string request, string source) &&
+            ParseCudaIndex(request, source) is { } index)
+            RequireCuda(index, request, source);
+    }
+
+    /// <summary>The explicit request, else the environment's, with where it came from; null for "auto" (or nothing) in both.</summary>
+    private static (string Request, string Source)? Request(string? requested, string? environmentValue)
+    {
+        var request = requested?.Trim().ToLowerInvariant();
+        if (request is not (null or "" or "auto")) return (request, "device request");
+        var fromEnvironment = environmentValue?.Trim().ToLowerInvariant();
+        return fromEnvironment is not (null or "" or "auto") ? (fromEnvironment, $"environment variable {EnvironmentVariable}") : null;
+    }
+
+    /// <summary>null for "cpu", N for "cuda" (0) or "cuda:N".</summary>
+    private static int? ParseCudaIndex(string request, string source)
+    {
+        if (request == "cpu") return null;
+        if (request == "cuda") return 0;
         if (request.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(request["cuda:".Length..], out int index) && index >= 0)
-            return RequireCuda(index, request, source);
+            return index;
         throw new ArgumentException($"{source} '{request}' is not a device; expected \"cpu\", \"cuda\", \"cuda:N\" or \"auto\"");
     }
 

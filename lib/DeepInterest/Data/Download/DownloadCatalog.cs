@@ -17,16 +17,26 @@ public sealed record DatasetEntry(string Name, string Description, string Terms,
 
     /// <summary>The file (in the target folder) whose presence shows a manual data set is in place.</summary>
     public string? ExpectedFile { get; init; }
+
+    /// <summary>Older names still accepted for <see cref="Name"/> (by <c>data download</c> and <c>compare --data</c>).</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
 }
 
-/// <summary>The real data sets the loaders read, with their official download addresses.</summary>
+/// <summary>
+/// The real data sets the loaders read, with their official download addresses. A data set's <see cref="DatasetEntry.Name"/>
+/// is its one name everywhere: <c>data list</c>, <c>data download NAME</c>, <c>compare --data NAME</c> and
+/// <see cref="DatasetCatalog"/>; <see cref="DatasetEntry.Aliases"/> keep older names working.
+/// </summary>
 public static class DownloadCatalog
 {
     public static readonly DatasetEntry MovieLensSmall = new(
         "movielens-small",
         "MovieLens latest-small: 100,836 ratings by 610 users on 9,742 movies (ratings.csv, movies.csv); MovieLensLoader",
         "GroupLens: research use, no commercial use without permission, cite Harper & Konstan 2015 (README.txt in the zip)",
-        [new RemoteFile(new Uri("https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"))]);
+        [new RemoteFile(new Uri("https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"))])
+    {
+        Aliases = ["movielens"],
+    };
 
     public static readonly DatasetEntry MovieLens1M = new(
         "movielens-1m",
@@ -51,7 +61,10 @@ public static class DownloadCatalog
         [
             new RemoteFile(new Uri("http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/reviews_Electronics_5.json.gz")),
             new RemoteFile(new Uri("http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/meta_Electronics.json.gz")),
-        ]);
+        ])
+    {
+        Aliases = ["amazon-reviews"],
+    };
 
     public static readonly DatasetEntry Taobao = new(
         "taobao",
@@ -82,7 +95,11 @@ public static class DownloadCatalog
         return Directory.GetCurrentDirectory();
     }
 
+    /// <summary>The data set named <paramref name="name"/> or one of its <see cref="DatasetEntry.Aliases"/> (case-insensitive).</summary>
+    public static DatasetEntry? Find(string name) =>
+        All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase)
+                                || e.Aliases.Contains(name, StringComparer.OrdinalIgnoreCase));
+
     public static DatasetEntry Get(string name) =>
-        All.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"unknown data set '{name}'; known: {string.Join(", ", All.Select(e => e.Name))}", nameof(name));
+        Find(name) ?? throw new ArgumentException($"unknown data set '{name}'; expected one of: {string.Join(", ", All.Select(e => e.Name))}", nameof(name));
 }

@@ -1,0 +1,230 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using DeepInterest.Data;
+using DeepInterest.Data.Download;
+using DeepInterest.Models;
+using DeepInterest.Training;
+
+namespace DeepInterest.Cli;
+
+/// <summary>
+/// Every check of what a user typed, in one place. The options and arguments built here validate while the command
+/// line is parsed, so a mistake is reported before any work starts (no data loaded, no model built); <see cref="CliApp"/>
+/// prints it as one <c>error: …</c> line naming the valid choices and exits with <see cref="CliApp.UserErrorExitCode"/>.
+/// </summary>
+internal static class UserInput
+{
+    /// <summary>An integer option that must be at least <paramref name="minimum"/>.</summary>
+    public static Option<int> WholeNumber(string name, string? description, int defaultValue, int minimum = 1) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var token = result.Tokens[^1].Value;
+            if (int.TryParse(token, out int value) && value >= minimum) return value;
+            result.AddError(minimum == int.MinValue
+                ? $"{name}: expected a whole number, got '{token}'"
+                : $"{name}: expected a whole number of at least {minimum}, got '{token}'");
+            return defaultValue;
+        },
+    };
+
+    /// <summary><c>--seed</c>: any integer (it seeds the data, the initialisation and the shuffles).</summary>
+    public static Option<int> Seed() =>
+        WholeNumber("--seed", "seed for data, initialisation and shuffling", new TrainerConfig().Seed, minimum: int.MinValue);
+
+    /// <summary><c>--models a,b,c</c>: known <see cref="ModelZoo"/> names, each once, spelled as the zoo spells them.</summary>
+    public static Option<string[]> Models() => new("--models")
+    {
+        Description = $"comma-separated model names: {string.Join(", ", ModelZoo.Names)}",
+        Arity = ArgumentArity.ExactlyOne,
+        HelpName = "a,b,c",
+        DefaultValueFactory = _ => [.. ModelZoo.Course],
+        CustomParser = result =>
+        {
+            var names = result.Tokens[^1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var known = names.Select(n => ModelZoo.Names.FirstOrDefault(m => string.Equals(m, n, StringComparison.OrdinalIgnoreCase))).ToArray();
+            var expected = $"expected one of: {string.Join(", ", ModelZoo.Names)}";
+            if (names.Length == 0) result.AddError($"--models: no model given; {expected}");
+            else if (Array.IndexOf(known, null) is var unknown and >= 0) result.AddError($"--models: unknown model '{names[unknown]}'; {expected}");
+            else if (known.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice) result.AddError($"--models: '{twice.Key}' given twice");
+            return known!;
+        },
+    };
+
+    /// <summary>
+    /// <c>--data NAME</c>: a <see cref="DatasetCatalog"/> name or alias; the value is the canonical name. A real set's
+    /// folder (<paramref name="dataDirectory"/>, or the default one) must be there, and a synthetic set takes no
+    /// folder: a forgotten <c>--data</c> would otherwise train on synthetic data without a word.
+    /// </summary>
+    public static Option<string> DataSet(Option<string?> dataDirectory)
+    {
+        var option = new Option<string>("--data")
+        {
+            Description = $"data set: {string.Join(", ", DatasetCatalog.Names)} " +
+                          $"(older names: {string.Join(", ", DatasetCatalog.Aliases.Select(a => $"{a.Key} = {a.Value}"))})",
+            DefaultValueFactory = _ => "synthetic",
+            CustomParser = result =>
+            {
+                var name = result.Tokens[^1].Value;
+                if (DatasetCatalog.Canonical(name) is { } canonical) return canonical;
+                result.AddError($"--data: unknown data set '{name}'; expected one of: {string.Join(", ", DatasetCatalog.Names)}");
+                return null;
+            },
+        };
+        option.Validators.Add(result =>
+        {
+            if (!TryGet(result.GetValueOrDefault<string>, out var name)) return;  // unknown: reported by the parser above
+            var folder = result.GetValue(dataDirectory);
+            if (DatasetCatalog.DefaultDataDirectory(name!) is not null)
+            {
+                if (DatasetCatalog.MissingDataProblem(name!, folder) is { } problem) result.AddError(problem);
+            }
+            else if (folder is not null)
+                result.AddError($"--data-dir applies to the real data sets only, and '{name}' is built in (real: {string.Join(", ", DownloadCatalog.All.Select(e => e.Name))})");
+        });
+        return option;
+    }
+
+    /// <summary><c>--data-dir DIR</c>, checked by <see cref="DataSet"/> (which knows the data set).</summary>
+    public static Option<string?> DataDirectory() => new("--data-dir")
+    {
+        Description = "folder (for taobao and amazon-electronics also the file) with the real data set's files; default data/downloads/NAME",
+    };
+
+    /// <summary><c>--device</c>: the device asked for, or with "auto" the one <c>DEEPINTEREST_DEVICE</c> names, must be usable here.</summary>
+    public static Option<string> Device()
+    {
+        var option = new Option<string>("--device")
+        {
+            Description = $"cpu | cuda | cuda:N | auto (auto: env {DeviceSelection.EnvironmentVariable} if set, else CUDA when available, else CPU)",
+            DefaultValueFactory = _ => "auto",
+        };
+        option.Validators.Add(result =>
+        {
+            try { DeviceSelection.Check(result.GetValueOrDefault<string>()); }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                result.AddError(result.Implicit ? e.Message : $"--device: {e.Message}");  // implicit: the environment variable is at fault
+            }
+        });
+        return option;
+    }
+
+    /// <summary>A folder results are written to: it may not exist yet, but it must not be a file (found only after hours of work).</summary>
+    public static Option<string?> OutputFolder(string name, string description, string? defaultValue = null)
+    {
+        var option = new Option<string?>(name) { Description = description };
+        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } path && File.Exists(path)) result.AddError($"{name}: {Path.GetFullPath(path)} is a file, not a folder");
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> and proves a file can be written there, when a command starts: results computed
+    /// for hours are not lost at the end to a read-only or misspelt folder. Not a parse-time check, because it writes.
+    /// </summary>
+    public static void RequireWritableFolder(string option, string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, $".deepinterest-write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException($"{option}: cannot write to {Path.GetFullPath(path)} ({e.Message})", e);
+        }
+    }
+
+    /// <summary><c>data download NAME</c>: a downloadable data set by name or alias.</summary>
+    public static Argument<DatasetEntry> Download() => new("name")
+    {
+        Description = $"data set: {string.Join(", ", DownloadCatalog.All.Select(e => e.Name))}",
+        CustomParser = result =>
+        {
+            var name = result.Tokens[^1].Value;
+            if (DownloadCatalog.Find(name) is { } entry) return entry;
+            var downloadable = string.Join(", ", DownloadCatalog.All.Select(e => e.Name));
+            result.AddError(DatasetCatalog.Canonical(name) is { } builtIn
+                ? $"'{builtIn}' is built in and needs no download (compare --data {builtIn}); downloadable: {downloadable}"
+                : $"unknown data set '{name}'; expected one of: {downloadable}");
+            return null;
+        },
+    };
+
+    /// <summary><c>--notebooks DIR</c>: the folder must exist and each of <paramref name="names"/> must pick exactly one of its notebooks.</summary>
+    public static Option<string> NotebookFolder(Argument<string[]> names)
+    {
+        var option = new Option<string>("--notebooks") { Description = "folder of the .ipynb files", DefaultValueFactory = _ => "notebooks" };
+        option.Validators.Add(result =>
+        {
+            if (TryChooseNotebooks(result.GetValueOrDefault<string>(), result.GetValue(names) ?? [], out _) is { } problem) result.AddError(problem);
+        });
+        return option;
+    }
+
+    /// <summary>The notebooks in <paramref name="folder"/> each name picks (a file name or a prefix such as 02), all when none is given.</summary>
+    public static IReadOnlyList<string> ChooseNotebooks(string folder, IReadOnlyList<string> names) =>
+        TryChooseNotebooks(folder, names, out var chosen) is { } problem ? throw new ArgumentException(problem) : chosen;
+
+    private static string? TryChooseNotebooks(string folder, IReadOnlyList<string> names, out IReadOnlyList<string> chosen)
+    {
+        chosen = [];
+        if (!Directory.Exists(folder)) return $"no notebook folder at {Path.GetFullPath(folder)} (run from the repository root or pass --notebooks)";
+        var all = Directory.GetFiles(folder, "*.ipynb").Order().ToList();
+        if (names.Count == 0) { chosen = all; return null; }
+        var picked = new List<string>();
+        foreach (var name in names)
+        {
+            var matches = all.Where(p => Path.GetFileName(p).StartsWith(name, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (matches.Count != 1)
+                return $"notebook '{name}' matches {matches.Count} notebooks; expected exactly one of: {string.Join(", ", all.Select(Path.GetFileNameWithoutExtension))}";
+            picked.Add(matches[0]);
+        }
+        chosen = picked.Distinct().ToList();
+        return null;
+    }
+
+    /// <summary>A value that parsed (reading a failed one throws).</summary>
+    private static bool TryGet<T>(Func<T> read, out T? value)
+    {
+        try { value = read(); return true; }
+        catch (InvalidOperationException) { value = default; return false; }
+    }
+
+    /// <summary>
+    /// All parse errors as one line naming the valid choices: the commands when the line stopped at a command group,
+    /// the options when a token matched nothing.
+    /// </summary>
+    public static string ErrorLine(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var messages = parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).Distinct().ToList();
+        var path = CommandPath(parse.CommandResult);
+        if (command.Subcommands.Count > 0)
+            messages.Add($"{(path == "" ? "commands" : $"commands of '{path}'")}: {string.Join(", ", command.Subcommands.Select(c => c.Name))}");
+        else if (parse.UnmatchedTokens.Count > 0)
+            messages.Add($"options of '{path}': {string.Join(", ", command.Options.Where(o => !o.Hidden).Select(o => o.Name))}");
+        return $"error: {string.Join(" | ", messages)}";
+    }
+
+    public static string OneLine(string message) => string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>"data download", without the root command (whose name is the host's: DeepInterest.Cli, testhost, …).</summary>
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new List<string>();
+        for (SymbolResult? r = result; r is CommandResult { Parent: not null } c; r = r.Parent) names.Insert(0, c.Command.Name);
+        return string.Join(' ', names);
+    }
+}
+
+/// <summary>A user error found while the work runs (a data file that is missing or malformed): one line, exit code 2.</summary>
+internal sealed class UserErrorException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,193 @@
+using System.CommandLine;
+using DeepInterest.Cli;
+using DeepInterest.Data;
+using DeepInterest.Data.Download;
+using Xunit;
+
+namespace DeepInterest.Tests;
+
+/// <summary>
+/// The CLI run in-process (<see cref="CliApp.RunAsync(string[], TextWriter, TextWriter)"/>): a user error is one
+/// <c>error: …</c> line naming the valid choices and exit code 2, found before any work starts; an internal fault is a
+/// stack trace with the command line and the versions, exit code 70.
+/// </summary>
+public class CliErrorTests
+{
+    private const string Models = "avgpool, din, din-dice-mba, dien, dsin, bst";
+    private const string RealSets = "movielens-small, movielens-1m, amazon-books-dien, amazon-electronics, taobao";
+
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args) => await Run(CliApp.Create, args);
+
+    private static async Task<(int Code, string Output, string Error)> Run(Func<RootCommand> commands, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = await CliApp.RunAsync(commands, args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Exit code 2 and exactly one line, <c>error: …</c>, that contains every one of <paramref name="expected"/>.</summary>
+    private static async Task<string> AssertUserError(string[] args, params string[] expected)
+    {
+        var (code, _, error) = await Run(args);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"expected one line for `{string.Join(' ', args)}`, got:\n{error}");
+        Assert.StartsWith("error: ", lines[0]);
+        foreach (var fragment in expected) Assert.Contains(fragment, lines[0]);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal(CliApp.UserErrorExitCode, code);
+        return lines[0];
+    }
+
+    [Theory]
+    [InlineData("compare --models nope", "'nope'", Models)]
+    [InlineData("compare --models din,,DIN", "'din' given twice")]
+    [InlineData("compare --models ,", "no model", Models)]
+    [InlineData("bench train --models avgpool,nope", "'nope'", Models)]
+    [InlineData("compare --data nope", "'nope'", "synthetic, synthetic-tiny, synthetic-large, " + RealSets)]
+    [InlineData("compare --epochs 0", "--epochs", "at least 1", "'0'")]
+    [InlineData("compare --epochs -2", "--epochs", "'-2'")]
+    [InlineData("compare --epochs three", "--epochs", "'three'")]
+    [InlineData("compare --seed 1.5", "--seed", "whole number")]
+    [InlineData("compare --seed 99999999999", "--seed")]
+    [InlineData("compare --device gpu", "'gpu'", "\"cpu\", \"cuda\", \"cuda:N\" or \"auto\"")]
+    [InlineData("compare --batch-size 0", "--batch-size")]
+    [InlineData("compare --max-length -1", "--max-length")]
+    [InlineData("compare --embedding-dim 0", "--embedding-dim")]
+    [InlineData("bench train --steps 0", "--steps")]
+    [InlineData("bench augru --batch-size x", "--batch-size")]
+    [InlineData("compare --frobnicate", "'--frobnicate'", "--models, --data, --data-dir, --epochs")]
+    [InlineData("compare --epochs", "--epochs")]
+    [InlineData("", "compare, bench, notebooks, data")]
+    [InlineData("bench", "train, augru")]
+    [InlineData("data download nope", "'nope'", RealSets)]
+    [InlineData("data download synthetic-tiny", "built in", RealSets)]
+    public async Task EachUserErrorIsOneLineWithTheValidChoicesAndExitCode2(string commandLine, params string[] expected) =>
+        await AssertUserError(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries), expected);
+
+    [Fact]
+    public async Task SeveralMistakesShareTheOneLine()
+    {
+        var line = await AssertUserError(["compare", "--models", "nope", "--epochs", "0"], "'nope'", "--epochs");
+        Assert.Contains(" | ", line);
+    }
+
+    [Fact]
+    public async Task AMissingDataFolderNamesTheCanonicalDownload()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"deepinterest-missing-{Guid.NewGuid():N}");
+        await AssertUserError(["compare", "--data", "movielens-small", "--data-dir", missing], missing, "does not exist", "data download movielens-small");
+        await AssertUserError(["compare", "--data", "amazon-reviews", "--data-dir", missing], "data download amazon-electronics");
+    }
+
+    [Fact]
+    public async Task ADataFolderWithSyntheticDataIsAMistake()
+    {
+        using var dir = new TempFolder();
+        await AssertUserError(["compare", "--data-dir", dir.Path], "real data sets only", "'synthetic'", RealSets);
+    }
+
+    [Fact]
+    public async Task AnOutputFolderThatIsAFileIsRejected()
+    {
+        using var dir = new TempFolder();
+        var file = dir.Write("results", "");
+        await AssertUserError(["compare", "--out", file], "--out", "is a file");
+        await AssertUserError(["data", "download", "movielens-small", "--dir", file], "--dir", "is a file");
+    }
+
+    /// <summary>A folder that cannot be written is found when the command starts, not after the training.</summary>
+    [SkippableFact]
+    public async Task AnOutputFolderThatCannotBeWrittenIsRejectedBeforeTheWork()
+    {
+        var unwritable = "/proc/deepinterest-results";  // procfs: not even root can create a folder there
+        Skip.IfNot(Directory.Exists("/proc"), "needs Linux's /proc for a folder nobody can create");
+        await AssertUserError(["compare", "--data", "synthetic-tiny", "--models", "avgpool", "--out", unwritable], "--out", "cannot write to " + unwritable);
+        using var notebooks = new TempFolder();
+        notebooks.Write("01-x.ipynb", "{}");
+        await AssertUserError(["notebooks", "run", "--notebooks", notebooks.Path, "--out", unwritable], "--out", "cannot write");
+    }
+
+    [Fact]
+    public async Task UnknownOrAmbiguousNotebooksAreRejected()
+    {
+        using var dir = new TempFolder();
+        dir.Write("01-average-pooling.ipynb", "{}");
+        dir.Write("02-din.ipynb", "{}");
+        await AssertUserError(["notebooks", "run", "07", "--notebooks", dir.Path], "'07'", "01-average-pooling, 02-din");
+        await AssertUserError(["notebooks", "run", "0", "--notebooks", dir.Path], "matches 2", "01-average-pooling, 02-din");
+        await AssertUserError(["notebooks", "run", "--notebooks", Path.Combine(dir.Path, "missing")], "no notebook folder");
+    }
+
+    /// <summary>
+    /// The folder exists but holds no MovieLens files: loading it fails. With <c>--epochs 0</c> the error must be about
+    /// the epochs (checked while parsing), not about the files (found only by loading); without it, the load error is
+    /// still one line and exit code 2.
+    /// </summary>
+    [Fact]
+    public async Task AnInvalidOptionIsRejectedBeforeTheDataLoads()
+    {
+        using var dir = new TempFolder();
+        var line = await AssertUserError(["compare", "--data", "movielens-small", "--data-dir", dir.Path, "--models", "avgpool", "--epochs", "0"], "--epochs");
+        Assert.DoesNotContain("ratings", line);
+
+        await AssertUserError(["compare", "--data", "movielens-small", "--data-dir", dir.Path, "--models", "avgpool", "--epochs", "1"],
+            "ratings.csv", dir.Path, "data download movielens-small");
+    }
+
+    [Fact]
+    public void OldDataSetNamesAreAliasesOfTheCanonicalOnes()
+    {
+        Assert.Equal("movielens-small", DatasetCatalog.Canonical("movielens"));
+        Assert.Equal("amazon-electronics", DatasetCatalog.Canonical("Amazon-Reviews"));
+        Assert.Equal("taobao", DatasetCatalog.Canonical("TAOBAO"));
+        Assert.Null(DatasetCatalog.Canonical("movielens-20m"));
+        Assert.Same(DownloadCatalog.MovieLensSmall, DownloadCatalog.Get("movielens"));
+        Assert.Same(DownloadCatalog.AmazonElectronics, DownloadCatalog.Get("amazon-reviews"));
+        // One name per data set: every real data set compare reads is a download of the same name, and back.
+        Assert.Equal(DownloadCatalog.All.Select(e => e.Name), DatasetCatalog.Names.Where(n => DatasetCatalog.DefaultDataDirectory(n) is not null));
+    }
+
+    [Fact]
+    public void TheCliAcceptsTheAliasesAndWorksWithTheCanonicalNames()
+    {
+        using var dir = new TempFolder();
+        var compare = CliApp.Create().Parse(["compare", "--data", "movielens", "--data-dir", dir.Path]);
+        Assert.Empty(compare.Errors);
+        Assert.Equal("movielens-small", compare.GetValue<string>("--data"));
+
+        var download = CliApp.Create().Parse(["data", "download", "amazon-reviews"]);
+        Assert.Empty(download.Errors);
+        Assert.Same(DownloadCatalog.AmazonElectronics, download.GetValue<DatasetEntry>("name"));
+    }
+
+    [Fact]
+    public async Task HelpStillWorksAndExitsWith0()
+    {
+        var (code, output, error) = await Run("compare", "--help");
+        Assert.Equal(0, code);
+        Assert.Contains("--data", output);
+        Assert.Contains("movielens = movielens-small", output);
+        Assert.Equal("", error);
+    }
+
+    [Fact]
+    public async Task AnInternalFaultPrintsTheStackTraceWithTheCommandLineAndTheVersionsAndExitCode70()
+    {
+        static RootCommand Faulty()
+        {
+            var boom = new Command("boom") { new Argument<string>("what") };
+            boom.SetAction(int (_) => throw new InvalidOperationException("a bug in the kit"));
+            return new RootCommand { boom };
+        }
+
+        var (code, _, error) = await Run(Faulty, "boom", "with space");
+
+        Assert.Equal(CliApp.InternalErrorExitCode, code);
+        Assert.StartsWith("internal error:", error);
+        Assert.Contains("command line: dotnet run --project lib/DeepInterest.Cli -- boom 'with space'", error);
+        Assert.Matches(@"versions: DeepInterest \S+, TorchSharp 0\.\d+\.\d+\S*, \.NET \d+\.\d+\.\d+", error);
+        Assert.Contains("System.InvalidOperationException: a bug in the kit", error);
+        Assert.Contains("   at ", error);
+    }
+}
