@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Markdig.Extensions.Mathematics;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;
 
@@ -31,7 +32,7 @@ public sealed record CourseNotebook(string FileName, string Title, string GoalsH
         var markdown = NotebookHtml.ParseMarkdown(source);
         var heading = markdown.OfType<HeadingBlock>().FirstOrDefault(h => h.Level == 1)
             ?? throw new InvalidDataException($"{ipynbPath}: the first markdown cell has no '# ' heading; expected the notebook's title there");
-        var title = source.Substring(heading.Span.Start, heading.Span.Length).TrimStart('#').Trim();
+        var title = PlainText(heading);
         var goalsLine = markdown.OfType<ParagraphBlock>().FirstOrDefault(IsLearningGoalsLine);
         var goals = goalsLine is null ? null : markdown.ElementAtOrDefault(markdown.IndexOf(goalsLine) + 1) as ListBlock;
         if (goals is null)
@@ -39,6 +40,17 @@ public sealed record CourseNotebook(string FileName, string Title, string GoalsH
         try { return new CourseNotebook(name, title, NotebookHtml.MarkdownHtml(goals), goals.Count); }
         catch (InvalidDataException error) { throw new InvalidDataException($"{ipynbPath}, learning goals: {error.Message}", error); }
     }
+
+    /// <summary>The heading's text without markup (<c>*new*</c> is "new"); formulas and code keep their source.</summary>
+    private static string PlainText(HeadingBlock heading) =>
+        string.Concat((heading.Inline?.Descendants() ?? []).Select(inline => inline switch
+        {
+            LiteralInline literal => literal.Content.ToString(),
+            CodeInline code => code.Content,
+            MathInline math => math.Content.ToString(),
+            LineBreakInline => " ",
+            _ => "",
+        })).Trim();
 
     /// <summary>A paragraph that is only <c>**Learning goals**</c> (a trailing colon allowed).</summary>
     private static bool IsLearningGoalsLine(ParagraphBlock paragraph) =>
