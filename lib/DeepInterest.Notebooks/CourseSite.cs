@@ -135,7 +135,7 @@ public static class CourseSite
     }
 
     private const string IndexStyle = """
-        ol.course { padding-left: 1.2em; } ol.course > li { margin-bottom: 1.5em; }
+        ol.course { list-style: none; padding-left: 0; } ol.course > li { margin-bottom: 1.5em; }
         ol.course h2 { font-size: 1.25em; margin: 0 0 .2em; } ol.course h2 a { color: #2a5db0; text-decoration: none; }
         p.runtime { margin: 0; color: #555; font-size: .9em; } p.goals { margin: .4em 0 0; font-weight: 600; }
         """;
