@@ -67,12 +67,15 @@ public sealed class Vocabulary
     /// <summary>Occurrences of each index in the training data (0 for padding; for OOV, those of the rare ids it stands for).</summary>
     public long[] Counts() => (long[])counts.Clone();
 
-    /// <summary>Counts occurrences and the distinct users of each id, in order of first occurrence.</summary>
-    internal sealed class Counter
+    /// <summary>
+    /// Counts occurrences of each id, in order of first occurrence, and its distinct users up to
+    /// <paramref name="minUsers"/> (enough to decide; fewer kept users means a rare id).
+    /// </summary>
+    internal sealed class Counter(int minUsers)
     {
         private readonly Dictionary<long, int> position = new();
         private readonly List<(long Id, long Count)> occurrences = [];
-        private readonly List<HashSet<long>> users = [];
+        private readonly List<List<long>> users = [];
 
         public void Add(long rawId, long user)
         {
@@ -84,10 +87,11 @@ public sealed class Vocabulary
                 users.Add([]);
             }
             occurrences[p] = (rawId, occurrences[p].Count + 1);
-            users[p].Add(user);
+            var seenBy = users[p];
+            if (seenBy.Count < minUsers && !seenBy.Contains(user)) seenBy.Add(user);
         }
 
-        public Vocabulary ToVocabulary(int minUsers) => new(occurrences, id => users[position[id]].Count >= minUsers);
+        public Vocabulary ToVocabulary() => new(occurrences, id => users[position[id]].Count >= minUsers);
     }
 }
 
@@ -108,8 +112,8 @@ public sealed class FeatureVocabulary
     {
         config ??= VocabularyConfig.KeepEveryId;
         config.Validate();
-        var items = new Vocabulary.Counter();
-        var categories = new Vocabulary.Counter();
+        var items = new Vocabulary.Counter(config.MinCount);
+        var categories = new Vocabulary.Counter(config.MinCount);
         bool any = false;
         foreach (var s in training)
         {
@@ -120,6 +124,6 @@ public sealed class FeatureVocabulary
             categories.Add(s.Category, s.User);
         }
         if (!any) throw new InvalidDataException("cannot build a vocabulary from an empty training set");
-        return new FeatureVocabulary(items.ToVocabulary(config.MinCount), categories.ToVocabulary(config.MinCount));
+        return new FeatureVocabulary(items.ToVocabulary(), categories.ToVocabulary());
     }
 }
