@@ -108,7 +108,8 @@ internal static class UserInput
         };
         option.Validators.Add(result =>
         {
-            if (result.Implicit || !TryGet(() => result.GetValue(dataSet), out var name) || name is null) return;
+            if (result.Implicit || !TryGet(result.GetValueOrDefault<NegativeRule>, out _)) return;  // unknown rule: reported by the parser
+            if (!TryGet(() => result.GetValue(dataSet), out var name) || name is null) return;
             if (!DatasetCatalog.UsesLogProtocol(name))
                 result.AddError($"--negatives applies to the behaviour logs only, and '{name}' does not go through the log protocol " +
                                 $"(logs: {string.Join(", ", DatasetCatalog.Names.Where(DatasetCatalog.UsesLogProtocol))})");
