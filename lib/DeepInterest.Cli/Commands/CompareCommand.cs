@@ -93,7 +93,10 @@ internal static class CompareCommand
         if (protocol.CandidateInHistoryAuc > ProtocolStatistics.LeakWarningAuc)
             AnsiConsole.MarkupLine("[yellow]" + Markup.Escape($"warning: candidate_in_history_auc {protocol.CandidateInHistoryAuc:F3} > " +
                 $"{ProtocolStatistics.LeakWarningAuc}: \"the candidate is in the history\" alone separates the test classes, so part of " +
-                "any AUC here can come from how the samples were made") + "[/]");
+                (DatasetCatalog.DefaultDataDirectory(dataName) is null
+                    ? "any AUC here comes from it (synthetic data: the planted click model favours candidates of the user's interests, which " +
+                      "the history holds, so here it is signal, not a sampling artifact)"
+                    : "any AUC here can come from how the samples were made")) + "[/]");
         protocol.WriteJson(path);
     }
 
