@@ -96,7 +96,8 @@ internal static class UserInput
         var names = Enum.GetValues<NegativeRule>().ToDictionary(NegativeRuleName, r => r, StringComparer.OrdinalIgnoreCase);
         var option = new Option<NegativeRule>("--negatives")
         {
-            Description = $"log protocol's negatives: {string.Join(" | ", names.Keys)} (default {NegativeRuleName(new LogProtocolConfig().Negatives)}; data/README.md)",
+            Description = $"log protocol's negatives (default {NegativeRuleName(new LogProtocolConfig().Negatives)}; data/README.md)",
+            HelpName = string.Join("|", names.Keys),
             DefaultValueFactory = _ => new LogProtocolConfig().Negatives,
             CustomParser = result =>
             {

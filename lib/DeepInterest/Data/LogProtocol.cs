@@ -53,7 +53,7 @@ public sealed record LogProtocolConfig
 /// <item>Each event gets one negative item for DIEN's auxiliary loss, drawn once per event, so every sample whose
 /// history contains that event carries the same negative at that step.</item>
 /// </list>
-/// Popularity for both kinds of negatives is the item's number of events in the whole log (the category is that of
+/// Popularity for the negatives drawn outside the window and the auxiliary ones is the item's number of events in the whole log (the category is that of
 /// its first event); "not in the user's history" means none of the items of any of the user's events.
 /// Output: users in ascending id, each user's samples in time order, positive before negative.
 /// </summary>
