@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Loader;
 using System.Text;
+using System.Text.Json;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -35,6 +36,35 @@ public sealed record NotebookRunResult(string Notebook, IReadOnlyList<CellResult
         ? $"{Notebook}: cell {cell.Index + 1} (index {cell.Index}) failed after {cell.Elapsed.TotalSeconds:F1} s.\n" +
           $"--- code ---\n{cell.Code}\n--- error ---\n{cell.Error}"
         : null;
+}
+
+/// <summary>
+/// How the executed copy was made, stored in its notebook metadata under <see cref="MetadataKey"/> so the course outline
+/// can show each page's run time. <paramref name="FailedCell"/>: 1-based, as an editor numbers cells; null when all passed.
+/// </summary>
+public sealed record RunRecord(double Seconds, bool Smoke, int? FailedCell)
+{
+    public const string MetadataKey = "deepinterest_run";
+
+    public static RunRecord Of(NotebookRunResult result, RunOptions options) =>
+        new(Math.Round(result.Elapsed.TotalSeconds, 1), options.Smoke, result.FailedCell is { } failed ? failed.Index + 1 : null);
+
+    internal Dictionary<string, object> ToMetadata()
+    {
+        var metadata = new Dictionary<string, object> { ["seconds"] = Seconds, ["smoke"] = Smoke };
+        if (FailedCell is { } cell) metadata["failed_cell"] = cell;
+        return metadata;
+    }
+
+    /// <summary>The record in an executed notebook's JSON metadata; null for a notebook the runner did not write.</summary>
+    public static RunRecord? Read(JsonElement notebook) =>
+        notebook.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+        && metadata.TryGetProperty(MetadataKey, out var run) && run.ValueKind == JsonValueKind.Object
+        && run.TryGetProperty("seconds", out var seconds) && seconds.ValueKind == JsonValueKind.Number
+            ? new RunRecord(seconds.GetDouble(),
+                run.TryGetProperty("smoke", out var smoke) && smoke.ValueKind == JsonValueKind.True,
+                run.TryGetProperty("failed_cell", out var cell) && cell.ValueKind == JsonValueKind.Number ? cell.GetInt32() : null)
+            : null;
 }
 
 /// <summary>
@@ -99,6 +129,7 @@ public static class NotebookRunner
         if (options.OutputDirectory is null) return result;
         Directory.CreateDirectory(options.OutputDirectory);
         var executedPath = Path.Combine(options.OutputDirectory, Path.GetFileName(path));
+        document.Metadata[RunRecord.MetadataKey] = RunRecord.Of(result, options).ToMetadata();
         Save(document, executedPath);
         return result with { ExecutedPath = executedPath };
     }
