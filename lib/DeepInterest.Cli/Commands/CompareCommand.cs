@@ -17,6 +17,7 @@ internal static class CompareCommand
         var data = UserInput.DataSet(dataDir);
         var epochs = UserInput.WholeNumber("--epochs", "maximum epochs (early stopping on validation AUC)", new TrainerConfig().Epochs);
         var seed = UserInput.Seed();
+        var seeds = UserInput.Seeds(seed);
         var device = UserInput.Device();
         var batchSize = UserInput.WholeNumber("--batch-size", null, new TrainerConfig().BatchSize);
         var maxLength = UserInput.WholeNumber("--max-length", "most recent behaviours kept per history", new TrainerConfig().MaxLength);
@@ -24,36 +25,63 @@ internal static class CompareCommand
         var output = UserInput.OutputFolder("--out", "folder for results.json and report.html", Path.Combine("artifacts", "compare"));
         var command = new Command("compare", "Train the models on one data set and compare AUC, GAUC, logloss and cost")
         {
-            models, data, dataDir, epochs, seed, device, batchSize, maxLength, embedding, output,
+            models, data, dataDir, epochs, seed, seeds, device, batchSize, maxLength, embedding, output,
         };
         command.SetAction(parse => Run(
             parse.GetValue(models)!, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(output)!,
+            parse.GetValue(seeds) is { Length: > 0 } several ? several : [parse.GetValue(seed)],  // absent --seeds reads as []
             new TrainerConfig
             {
-                Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed), Device = parse.GetValue(device),
+                Epochs = parse.GetValue(epochs), Device = parse.GetValue(device),
                 BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength),
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }));
         return command;
     }
 
-    private static int Run(string[] models, string dataName, string? dataDir, string outDir, TrainerConfig config, ModelOptions options)
+    private static int Run(string[] models, string dataName, string? dataDir, string outDir, int[] seeds, TrainerConfig common, ModelOptions options)
     {
         UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
+        var runs = new List<SeedRun>();
+        foreach (var seed in seeds)
+        {
+            var config = common with { Seed = seed };
+            var data = Load(dataName, dataDir, seed, clock);
+            var trainer = new Trainer(config);
+            AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {seed}, ≤{config.Epochs} epochs, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");
+            runs.Add(SeedRun.From(seed, data, Train(data, models, config, options)));
+            if (seeds.Length > 1)
+                AnsiConsole.MarkupLineInterpolated($"[grey]seed {seed}: {string.Join(", ", runs[^1].Results.Select(r => $"{r.Model} AUC {r.Test.Auc:F4}"))}[/]");
+        }
+
+        var results = SeededResult.Combine(runs);
+        PrintTable(results);
+        ComparisonReport.WriteJson(results, Path.Combine(outDir, "results.json"));
+        ComparisonReport.WriteHtml(runs, common, Path.Combine(outDir, "report.html"));
+        var peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+        AnsiConsole.MarkupLineInterpolated($"[grey]wrote {Path.Combine(outDir, "results.json")} and report.html; total {clock.Elapsed.TotalSeconds:F0} s; peak memory {peakMiB:F0} MiB[/]");
+        return 0;
+    }
+
+    private static CtrDataset Load(string dataName, string? dataDir, int seed, Stopwatch clock)
+    {
+        var start = clock.Elapsed;
         CtrDataset data;
         try
         {
-            data = AnsiConsole.Status().Start($"Loading {dataName}…", _ => DatasetCatalog.Load(dataName, dataDir, config.Seed));
+            data = AnsiConsole.Status().Start($"Loading {dataName} (seed {seed})…", _ => DatasetCatalog.Load(dataName, dataDir, seed));
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
             throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
-        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {clock.Elapsed.TotalSeconds:F1} s)[/]");
-        var trainer = new Trainer(config);
-        AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {config.Seed}, ≤{config.Epochs} epochs, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s)[/]");
+        return data;
+    }
 
+    private static List<ModelResult> Train(CtrDataset data, string[] models, TrainerConfig config, ModelOptions options)
+    {
         List<ModelResult> results = [];
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
@@ -69,19 +97,13 @@ internal static class CompareCommand
                 });
                 foreach (var task in tasks.Values) { task.Value = task.MaxValue; task.StopTask(); }
             });
-
-        PrintTable(results);
-        ComparisonReport.WriteJson(results, Path.Combine(outDir, "results.json"));
-        ComparisonReport.WriteHtml(results, data, config, Path.Combine(outDir, "report.html"));
-        var peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
-        AnsiConsole.MarkupLineInterpolated($"[grey]wrote {Path.Combine(outDir, "results.json")} and report.html; total {clock.Elapsed.TotalSeconds:F0} s; peak memory {peakMiB:F0} MiB[/]");
-        return 0;
+        return results;
     }
 
-    private static void PrintTable(IReadOnlyList<ModelResult> results)
+    private static void PrintTable(IReadOnlyList<SeededResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var h in ComparisonReport.Header) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var h in ComparisonReport.Header(results[0].Seeds.Count)) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var row in ComparisonReport.Rows(results)) table.AddRow(row.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
     }
