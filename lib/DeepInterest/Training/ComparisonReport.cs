@@ -61,7 +61,7 @@ public static class ComparisonReport
         double? oracle = oracles.All(o => o is not null) ? oracles.Average() : null;
         var seeds = runs.Count == 1
             ? $"Seed {first.Seed}"
-            : $"Seeds {string.Join(", ", runs.Select(r => r.Seed))} (each seeds the data, the initialisation and the shuffles; values are mean ± sample std; data of seed {first.Seed}: {first.Data})";
+            : $"Seeds {string.Join(", ", runs.Select(r => r.Seed))} (each seeds the data, the initialisation and the shuffles; the data above are seed {first.Seed}'s; values are mean ± sample std)";
         var models = results.Select(r => r.Model).ToList();
         var curves = first.Results.Select(r => (r.Model, r.Training.History)).ToList();
         var curveSeed = runs.Count == 1 ? "" : $" (seed {first.Seed})";
