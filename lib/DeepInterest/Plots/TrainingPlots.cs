@@ -32,8 +32,7 @@ public static class TrainingPlots
         }
         return Figure.Chart(title, "model", "AUC",
             [Figure.Trace("bar", ("x", models.ToArray()), ("y", auc.ToArray()), ("error_y", errorBars),
-                ("text", auc.Select(a => a.ToString("F4")).ToArray()), ("textposition", spread is null ? "outside" : "inside"),
-                ("insidetextanchor", "start"))],  // with error bars, the value sits at the bar's foot
+                ("text", auc.Select(a => a.ToString("F4")).ToArray()), ("textposition", spread is null ? "outside" : "inside"))],  // with error bars, inside: the bar above is the error bar's
             layoutExtras: layout.ToArray());
     }
 
