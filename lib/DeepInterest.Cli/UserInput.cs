@@ -34,6 +34,38 @@ internal static class UserInput
     public static Option<int> Seed() =>
         WholeNumber("--seed", "seed for data, initialisation and shuffling", new TrainerConfig().Seed, minimum: int.MinValue);
 
+    /// <summary>
+    /// <c>--seeds 1,2,3</c>: distinct whole numbers; the comparison runs once per seed, exactly as <c>--seed S</c> would
+    /// (each seeds the data, the initialisation and the shuffles). Not together with <c>--seed</c>.
+    /// </summary>
+    public static Option<int[]?> Seeds(Option<int> seed)
+    {
+        var option = new Option<int[]?>("--seeds")
+        {
+            Description = "comma-separated seeds: one run per seed, the table shows mean ± sample std (instead of --seed)",
+            Arity = ArgumentArity.ExactlyOne,
+            HelpName = "1,2,3",
+            CustomParser = result =>
+            {
+                var tokens = result.Tokens[^1].Value.Split(',', StringSplitOptions.TrimEntries);
+                var seeds = new List<int>();
+                foreach (var token in tokens)
+                {
+                    if (!int.TryParse(token, out int value)) { result.AddError($"--seeds: expected comma-separated whole numbers such as 1,2,3, got '{token}'"); return null; }
+                    if (seeds.Contains(value)) { result.AddError($"--seeds: seed {value} given twice"); return null; }
+                    seeds.Add(value);
+                }
+                return seeds.ToArray();
+            },
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetResult(seed) is { Implicit: false })
+                result.AddError("--seed and --seeds: give one seed with --seed or several with --seeds, not both");
+        });
+        return option;
+    }
+
     /// <summary><c>--models a,b,c</c>: known <see cref="ModelZoo"/> names, each once, spelled as the zoo spells them.</summary>
     public static Option<string[]> Models() => new("--models")
     {

@@ -122,6 +122,24 @@ public class BstTests(ITestOutputHelper output)
         Assert.Equal(expectChange, change > 1e-4);
     }
 
+    /// <summary>Step-index times put every gap in one bucket: BST then uses index positions, exactly as if configured so.</summary>
+    [Fact]
+    public void WithStepIndexTimesTimeGapPositionsFallBackToIndexPositions()
+    {
+        var (samples, vocab) = Samples(lengths: [3, 5]);
+        torch.manual_seed(1);
+        using var fallback = new Bst(FeatureSpace.From(vocab) with { Times = TimeKind.Index }, Small, SmallConfig with { Position = PositionKind.TimeGap });
+        torch.manual_seed(1);
+        using var index = new Bst(FeatureSpace.From(vocab), Small, SmallConfig with { Position = PositionKind.Index });
+        Assert.Equal(PositionKind.Index, fallback.Position);
+        Assert.Equal(PositionKind.TimeGap, NewModel(vocab, SmallConfig with { Position = PositionKind.TimeGap }).Position);
+        fallback.eval();
+        index.eval();
+        using var batch = Batch.Collate(samples, vocab, maxLength: 50);
+        using var _ = no_grad();
+        Assert.True(fallback.forward(batch).Logits.allclose(index.forward(batch).Logits));
+    }
+
     [Fact]
     public void HeadsThatDoNotDivideTheWidthAreRejected()
     {

@@ -50,6 +50,9 @@ public class CliErrorTests
     [InlineData("compare --epochs three", "--epochs", "'three'")]
     [InlineData("compare --seed 1.5", "--seed", "whole number")]
     [InlineData("compare --seed 99999999999", "--seed")]
+    [InlineData("compare --seeds 1,x", "--seeds", "'x'")]
+    [InlineData("compare --seeds 1,2,1", "--seeds", "seed 1 given twice")]
+    [InlineData("compare --seed 3 --seeds 1,2", "--seed and --seeds", "not both")]
     [InlineData("compare --device gpu", "'gpu'", "\"cpu\", \"cuda\", \"cuda:N\" or \"auto\"")]
     [InlineData("compare --batch-size 0", "--batch-size")]
     [InlineData("compare --max-length -1", "--max-length")]
@@ -162,6 +165,24 @@ public class CliErrorTests
         var download = CliApp.Create().Parse(["data", "download", "amazon-reviews"]);
         Assert.Empty(download.Errors);
         Assert.Same(DownloadCatalog.AmazonElectronics, download.GetValue<DatasetEntry>("name"));
+    }
+
+    /// <summary><c>--seeds</c> runs the whole comparison per seed: results.json carries the seeds and the std keys.</summary>
+    [Fact]
+    public async Task CompareWithSeveralSeedsWritesMeansStdsAndTheSeeds()
+    {
+        using var dir = new TempFolder();
+        var (code, output, error) = await Run("compare", "--data", "synthetic-tiny", "--models", "avgpool", "--epochs", "1", "--seeds", "1,2",
+            "--device", "cpu", "--out", dir.Path);
+        Assert.True(code == 0, $"exit {code}: {error}");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "results.json")));
+        var row = json.RootElement.EnumerateArray().Single();
+        Assert.Equal([1, 2], row.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.True(row.GetProperty("auc_std").GetDouble() >= 0);
+        Assert.True(row.TryGetProperty("logloss_std", out _));
+        var html = File.ReadAllText(Path.Combine(dir.Path, "report.html"));
+        Assert.Contains("\"error_y\"", html);
+        Assert.Contains("Bayes-optimal AUC", html);
     }
 
     [Fact]

@@ -27,15 +27,18 @@ public class ComparisonTests
         var folder = Directory.CreateTempSubdirectory("compare-").FullName;
         try
         {
-            ComparisonReport.WriteJson(results, Path.Combine(folder, "results.json"));
-            ComparisonReport.WriteHtml(results, data, config, Path.Combine(folder, "report.html"));
+            var runs = new[] { SeedRun.From(config.Seed, data, results) };
+            ComparisonReport.WriteJson(SeededResult.Combine(runs), Path.Combine(folder, "results.json"));
+            ComparisonReport.WriteHtml(runs, config, Path.Combine(folder, "report.html"));
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json")));
             Assert.Equal(ModelZoo.Course.Count, json.RootElement.GetArrayLength());
-            string[] keys = ["model", "auc", "gauc", "logloss", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000"];
+            // One seed: no _std keys.
+            string[] keys = ["model", "auc", "gauc", "logloss", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000", "seeds"];
             foreach (var row in json.RootElement.EnumerateArray())
                 Assert.Equal(keys, row.EnumerateObject().Select(p => p.Name));
             var html = File.ReadAllText(Path.Combine(folder, "report.html"));
             Assert.Contains("Plotly.newPlot", html);
+            Assert.Contains("Bayes-optimal AUC", html);  // synthetic data: the oracle's ceiling line
             Assert.DoesNotContain("<script src=", html); // plotly.js is embedded: the report opens offline
             Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
         }

@@ -52,6 +52,41 @@ public class DsinTests(ITestOutputHelper output)
         Assert.Equal([false, false, true, true, true, true], layout.BehaviorMask);
     }
 
+    [Fact]
+    public void WithStepIndexTimesSessionsAreChunksCountedBackFromTheMostRecent()
+    {
+        // 23 behaviours in chunks of 10: [0, 3), [3, 13), [13, 23); keep 2 sessions, each cut to its last 4.
+        Assert.Equal([new SessionRange(0, 3), new SessionRange(3, 10), new SessionRange(13, 10)], Sessionizer.Chunks(23, 10, 5, 10));
+        Assert.Equal([new SessionRange(9, 4), new SessionRange(19, 4)], Sessionizer.Chunks(23, 10, maxSessions: 2, maxLength: 4));
+        Assert.Empty(Sessionizer.Chunks(0, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Sessionizer.Chunks(5, 0));
+
+        // Step times 0, 1, 2, … never open a 30-minute gap; with a chunk size the layout ignores the times.
+        long[] times = [0, 0, 1, 2, 3, 4, 5];
+        bool[] mask = [false, true, true, true, true, true, true];
+        var byGap = SessionLayout.Build(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 4);
+        Assert.Equal([false, false, true], byGap.SessionMask);
+        var chunked = SessionLayout.Build(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 4, chunkSize: 2);
+        Assert.Equal([-1L, 0, 0, 1, 1, 2, 2], chunked.SessionOf);
+        Assert.Equal([true, true, true], chunked.SessionMask);
+    }
+
+    [Fact]
+    public void DsinCutsChunksWhenTheFeatureSpaceSaysTimesAreStepIndices()
+    {
+        long[] steps = [.. Enumerable.Range(0, 12).Select(i => (long)i)];
+        var samples = new[] { Sample(1, steps, item: 11, category: 2, label: 1), Sample(2, steps[..5], item: 12, category: 3, label: 0) };
+        var vocab = FeatureVocabulary.Build(samples);
+        var config = new DsinConfig { Heads = 2, ChunkSize = 4, Sessions = 5, SessionLength = 4 };
+        using var real = new Dsin(FeatureSpace.From(vocab), new ModelOptions { EmbeddingDim = 4 }, config) { CollectDiagnostics = true };
+        using var index = new Dsin(FeatureSpace.From(vocab) with { Times = TimeKind.Index }, new ModelOptions { EmbeddingDim = 4 }, config) { CollectDiagnostics = true };
+        using var batch = Batch.Collate(samples, vocab, maxLength: 12);
+        using var _ = no_grad();
+        long[] Sessions(Dsin model) => model.call(batch).Diagnostics["session_index"][0].data<long>().ToArray();
+        Assert.Equal(Enumerable.Range(0, 12).Select(p => p < 8 ? -1L : 4), Sessions(real));   // one session, its last 4 kept
+        Assert.Equal(Enumerable.Range(0, 12).Select(p => 2L + p / 4), Sessions(index));       // three chunks of 4 in slots 2, 3, 4
+    }
+
     // ---- layers ----
 
     [Fact]

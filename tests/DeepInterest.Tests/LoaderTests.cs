@@ -251,6 +251,8 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.Equal(["default_cat", "Books", "Comics"], s.HistoryCategories.Select(data.Categories.Name));
         Assert.Equal([0L, 1L, 2L], s.HistoryTimes);
         Assert.Equal(3L, s.Time);
+        Assert.Equal(TimeKind.Index, data.Report.Times);   // no reviews-info in the folder
+        Assert.Contains("times: index (no reviews-info", data.Report.ToString());
         Assert.Equal(0f, data.Train[1].Label);
         // item-info is interned first: its items get ids 0..3 in file order.
         Assert.Equal(["I1", "I2", "I3", "I4"], data.Items.Names.Take(4));
@@ -268,6 +270,52 @@ public class LoaderTests(ITestOutputHelper output)
         }
         Assert.Equal(4 + 3 + 1, data.Report.RowsRead);
         Assert.Equal(4, data.Report.RowsKept);
+    }
+
+    /// <summary>
+    /// With reviews-info (user, item, rating, time; one duplicate review, one review of a user the samples do not have)
+    /// every step gets its review time and the candidate the most recent step's, whatever its label.
+    /// </summary>
+    [Fact]
+    public void DienBooksJoinsTheReviewTimesFromReviewsInfo()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train", "local_test");
+        dir.Write("reviews-info",
+            "U1\tI1\t5.0\t1000\r\nU1\tI2\t4.0\t5000\r\nU2\tI9\t3.0\t200\r\nU2\tI1\t5.0\t900\r\n" +
+            "U2\tI3\t4.0\t86600\r\nU2\tI3\t4.0\t99999\r\nU7\tI1\t1.0\t5\r\n");
+
+        var data = DienBooksLoader.Load(dir.Path);
+
+        Assert.Equal(TimeKind.Real, data.Report.Times);
+        Assert.Contains("times: real (review times from reviews-info: 0 of 8 history steps without a review time, 0 earlier", data.Report.ToString());
+        Assert.Equal([1000L, 5000L], data.Train[0].HistoryTimes);
+        Assert.Equal(5000L, data.Train[0].Time);
+        Assert.Equal(data.Train[0].Time, data.Train[1].Time);      // the negative's candidate time is its positive's
+        Assert.Equal([200L, 900L, 86600L], data.Test[0].HistoryTimes);   // the earlier of U2's two reviews of I3
+        Assert.Equal(1, data.Report.RowsFiltered);                 // U7 is in no sample
+        Assert.Equal(4 + 3 + 1 + 7, data.Report.RowsRead);
+        foreach (var sample in data.Train.Concat(data.Test)) sample.Validate("fixture");
+        Assert.Equal(TimeKind.Real, RealDatasets.AmazonBooksDien(dir.Path, seed: 1).Times);
+    }
+
+    [Fact]
+    public void DienBooksKeepsStepTimesWhenReviewsInfoDoesNotFitTheSamples()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train", "local_test");
+        dir.Write("reviews-info", "U1\tI1\t5.0\t1000\r\nU1\tI2\t4.0\t500\r\n");   // U2 missing, U1's I2 before I1
+
+        var data = DienBooksLoader.Load(dir.Path);
+
+        Assert.Equal(TimeKind.Index, data.Report.Times);
+        Assert.Contains("reviews-info does not fit these samples (4 of 8 history steps without a review time, 2 earlier than the step before)", data.Report.ToString());
+        Assert.Equal([0L, 1L, 2L], data.Test[0].HistoryTimes);
+        Assert.Equal(TimeKind.Index, RealDatasets.AmazonBooksDien(dir.Path, seed: 1).Times);
+        Assert.EndsWith("times: index", RealDatasets.AmazonBooksDien(dir.Path, seed: 1).ToString());
+
+        dir.Write("reviews-info", "U1\tI1\t5.0\tyesterday\r\n");
+        Assert.Contains("reviews-info, line 1", Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path)).Message);
     }
 
     [Fact]
@@ -422,6 +470,10 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.NotEmpty(data.Train);
         Assert.Contains("default_cat", data.Categories.Names);
         foreach (var s in data.Train.Concat(data.Test)) s.Validate("shared DIEN sample");
+        // The sample ships reviews-info, and it covers every history step: real times (whole days, Amazon's resolution).
+        Assert.Equal(TimeKind.Real, data.Report.Times);
+        Assert.Contains("0 of 41 history steps without a review time, 0 earlier", data.Report.ToString());
+        Assert.All(data.Test.SelectMany(s => s.HistoryTimes), t => Assert.Equal(0, t % 86400));
     }
 
     private static string FindSharedData()

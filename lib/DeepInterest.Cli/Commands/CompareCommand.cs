@@ -17,6 +17,7 @@ internal static class CompareCommand
         var data = UserInput.DataSet(dataDir);
         var epochs = UserInput.WholeNumber("--epochs", "maximum epochs (early stopping on validation AUC)", new TrainerConfig().Epochs);
         var seed = UserInput.Seed();
+        var seeds = UserInput.Seeds(seed);
         var device = UserInput.Device();
         var batchSize = UserInput.WholeNumber("--batch-size", null, new TrainerConfig().BatchSize);
         var maxLength = UserInput.WholeNumber("--max-length", "most recent behaviours kept per history", new TrainerConfig().MaxLength);
@@ -27,13 +28,14 @@ internal static class CompareCommand
             new VocabularyConfig().MinCount);
         var command = new Command("compare", "Train the models on one data set and compare AUC, GAUC, logloss and cost")
         {
-            models, data, dataDir, epochs, seed, device, batchSize, maxLength, embedding, output, negatives, minCount,
+            models, data, dataDir, epochs, seed, seeds, device, batchSize, maxLength, embedding, output, negatives, minCount,
         };
         command.SetAction(parse => Run(
             parse.GetValue(models)!, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(output)!,
+            parse.GetValue(seeds) is { Length: > 0 } several ? several : [parse.GetValue(seed)],  // absent --seeds reads as []
             new TrainerConfig
             {
-                Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed), Device = parse.GetValue(device),
+                Epochs = parse.GetValue(epochs), Device = parse.GetValue(device),
                 BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength),
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) },
@@ -41,26 +43,53 @@ internal static class CompareCommand
         return command;
     }
 
-    private static int Run(string[] models, string dataName, string? dataDir, string outDir, TrainerConfig config, ModelOptions options,
-        DatasetOptions dataOptions)
+    private static int Run(string[] models, string dataName, string? dataDir, string outDir, int[] seeds, TrainerConfig common,
+        ModelOptions options, DatasetOptions dataOptions)
     {
         UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
+        var runs = new List<SeedRun>();
+        foreach (var seed in seeds)
+        {
+            var config = common with { Seed = seed };
+            var data = Load(dataName, dataDir, seed, dataOptions, clock);
+            // protocol.json describes the first seed's test split; every seed's statistics are printed.
+            var protocol = ProtocolStatistics.Measure(dataName, data.Test, data.Vocabulary, config.MaxLength);
+            ReportProtocol(protocol, dataName, dataOptions, seed == seeds[0] ? Path.Combine(outDir, "protocol.json") : null);
+            var trainer = new Trainer(config);
+            AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {seed}, ≤{config.Epochs} epochs, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");
+            runs.Add(SeedRun.From(seed, data, Train(data, models, config, options)));
+            if (seeds.Length > 1)
+                AnsiConsole.MarkupLineInterpolated($"[grey]seed {seed}: {string.Join(", ", runs[^1].Results.Select(r => $"{r.Model} AUC {r.Test.Auc:F4}"))}[/]");
+        }
+
+        var results = SeededResult.Combine(runs);
+        PrintTable(results);
+        ComparisonReport.WriteJson(results, Path.Combine(outDir, "results.json"));
+        ComparisonReport.WriteHtml(runs, common, Path.Combine(outDir, "report.html"));
+        var peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+        AnsiConsole.MarkupLineInterpolated($"[grey]wrote {Path.Combine(outDir, "results.json")} and report.html; total {clock.Elapsed.TotalSeconds:F0} s; peak memory {peakMiB:F0} MiB[/]");
+        return 0;
+    }
+
+    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock)
+    {
+        var start = clock.Elapsed;
         CtrDataset data;
         try
         {
-            data = AnsiConsole.Status().Start($"Loading {dataName}…", _ => DatasetCatalog.Load(dataName, dataDir, config.Seed, dataOptions));
+            data = AnsiConsole.Status().Start($"Loading {dataName} (seed {seed})…", _ => DatasetCatalog.Load(dataName, dataDir, seed, dataOptions));
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
             throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
-        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {clock.Elapsed.TotalSeconds:F1} s)[/]");
-        var protocol = ProtocolStatistics.Measure(dataName, data.Test, data.Vocabulary, config.MaxLength);
-        ReportProtocol(protocol, dataName, dataOptions, Path.Combine(outDir, "protocol.json"));
-        var trainer = new Trainer(config);
-        AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {config.Seed}, ≤{config.Epochs} epochs, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s)[/]");
+        return data;
+    }
 
+    private static List<ModelResult> Train(CtrDataset data, string[] models, TrainerConfig config, ModelOptions options)
+    {
         List<ModelResult> results = [];
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
@@ -76,17 +105,11 @@ internal static class CompareCommand
                 });
                 foreach (var task in tasks.Values) { task.Value = task.MaxValue; task.StopTask(); }
             });
-
-        PrintTable(results);
-        ComparisonReport.WriteJson(results, Path.Combine(outDir, "results.json"));
-        ComparisonReport.WriteHtml(results, data, config, Path.Combine(outDir, "report.html"));
-        var peakMiB = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
-        AnsiConsole.MarkupLineInterpolated($"[grey]wrote {Path.Combine(outDir, "results.json")} and report.html; total {clock.Elapsed.TotalSeconds:F0} s; peak memory {peakMiB:F0} MiB[/]");
-        return 0;
+        return results;
     }
 
     /// <summary>Prints the test split's protocol statistics, warns when "candidate in history" alone separates the classes, writes protocol.json.</summary>
-    private static void ReportProtocol(ProtocolStatistics protocol, string dataName, DatasetOptions options, string path)
+    private static void ReportProtocol(ProtocolStatistics protocol, string dataName, DatasetOptions options, string? path)
     {
         var negatives = DatasetCatalog.UsesLogProtocol(dataName) ? $"negatives {UserInput.NegativeRuleName(options.Negatives)}, " : "";
         AnsiConsole.MarkupLineInterpolated($"[grey]test split ({negatives}min count {options.Vocabulary.MinCount}): {protocol}[/]");
@@ -97,13 +120,13 @@ internal static class CompareCommand
                     ? "any AUC here comes from it (synthetic data: the planted click model favours candidates of the user's interests, which " +
                       "the history holds, so here it is signal, not a sampling artifact)"
                     : "any AUC here can come from how the samples were made")) + "[/]");
-        protocol.WriteJson(path);
+        if (path is not null) protocol.WriteJson(path);
     }
 
-    private static void PrintTable(IReadOnlyList<ModelResult> results)
+    private static void PrintTable(IReadOnlyList<SeededResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var h in ComparisonReport.Header) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var h in ComparisonReport.Header(results[0].Seeds.Count)) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var row in ComparisonReport.Rows(results)) table.AddRow(row.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
     }

@@ -1,5 +1,14 @@
 namespace DeepInterest.Data;
 
+/// <summary>What a data set's timestamps are: clock times, or step indices that keep the order but not the gaps.</summary>
+public enum TimeKind
+{
+    /// <summary>Unix seconds of the events (gaps mean something: DSIN's 30-minute sessions, BST's time-gap positions).</summary>
+    Real,
+    /// <summary>History step i has time i: order only. DSIN then cuts fixed-size sessions and BST uses index positions.</summary>
+    Index,
+}
+
 /// <summary>
 /// A data set ready for training: train / validation / test samples and the vocabularies built from the training
 /// samples only (ids of fewer than <see cref="VocabularyConfig.MinCount"/> training users map to out-of-vocabulary).
@@ -13,6 +22,8 @@ public sealed class CtrDataset
     public IReadOnlyList<CtrSample> Test { get; }
     public FeatureVocabulary Vocabulary { get; }
     public IReadOnlyList<Behavior>? Log { get; init; }
+    /// <summary>Whether the samples' times are clock times or step indices (DIEN's Amazon Books without reviews-info).</summary>
+    public TimeKind Times { get; init; } = TimeKind.Real;
 
     /// <param name="vocabulary">How the vocabularies are built; null = <see cref="VocabularyConfig"/>'s defaults.</param>
     public CtrDataset(string name, IReadOnlyList<CtrSample> train, IReadOnlyList<CtrSample> validation, IReadOnlyList<CtrSample> test,
@@ -27,5 +38,8 @@ public sealed class CtrDataset
         Vocabulary = FeatureVocabulary.Build(train, vocabulary ?? new VocabularyConfig());
     }
 
-    public override string ToString() => $"{Name}: {Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples, {Vocabulary.Items.Size - 2:N0} items, {Vocabulary.Categories.Size - 2:N0} categories";
+    public override string ToString() => $"{Name}: {Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples, {Vocabulary.Items.Size - 2:N0} items, {Vocabulary.Categories.Size - 2:N0} categories; times: {TimesName(Times)}";
+
+    /// <summary>"real" or "index", as reports print it.</summary>
+    public static string TimesName(TimeKind times) => times == TimeKind.Real ? "real" : "index";
 }

@@ -40,6 +40,26 @@ public static class Sessionizer
             .Select(s => s.Length <= maxLength ? s : new SessionRange(s.End - maxLength, maxLength))
             .ToList();
     }
+
+    /// <summary>
+    /// The fallback when times are step indices (no gaps to cut at): sessions of <paramref name="size"/> consecutive
+    /// behaviours, counted back from the most recent, so only the oldest session may be shorter. Kept and cut like
+    /// <see cref="Split"/>: the most recent <paramref name="maxSessions"/>, each to its last <paramref name="maxLength"/>.
+    /// </summary>
+    public static IReadOnlyList<SessionRange> Chunks(int count, int size, int maxSessions = 5, int maxLength = 10)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "a history has at least zero behaviours");
+        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), size, "a chunk holds at least one behaviour");
+        if (maxSessions < 1) throw new ArgumentOutOfRangeException(nameof(maxSessions), maxSessions, "keep at least one session");
+        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "sessions hold at least one behaviour");
+        var sessions = new List<SessionRange>();
+        for (int end = count; end > 0 && sessions.Count < maxSessions; end -= size)
+        {
+            int start = Math.Max(0, end - size), length = Math.Min(end - start, maxLength);
+            sessions.Insert(0, new SessionRange(end - length, length));
+        }
+        return sessions;
+    }
 }
 
 /// <summary>
@@ -53,9 +73,10 @@ public sealed record SessionLayout(int Batch, int Sessions, int SessionLength, l
     /// Sessionizes every row of a (B, T) batch. <paramref name="times"/> and <paramref name="mask"/> are row-major
     /// (B·T); only masked-in positions are behaviours. Outputs: <c>Positions</c> (B·K·L) history position of each
     /// slot (0 in empty slots), <c>BehaviorMask</c> (B·K·L), <c>SessionMask</c> (B·K), <c>SessionOf</c> (B·T) the
-    /// kept session slot of each history position or −1 when padding or dropped.
+    /// kept session slot of each history position or −1 when padding or dropped. With <paramref name="chunkSize"/> the
+    /// sessions are <see cref="Sessionizer.Chunks"/> of that size and the times are not read (step-index times).
     /// </summary>
-    public static SessionLayout Build(long[] times, bool[] mask, int batch, long gap, int sessions, int sessionLength)
+    public static SessionLayout Build(long[] times, bool[] mask, int batch, long gap, int sessions, int sessionLength, int? chunkSize = null)
     {
         if (times.Length != mask.Length || batch < 1 || times.Length % batch != 0)
             throw new ArgumentException($"times ({times.Length}) and mask ({mask.Length}) must both hold {batch} equal rows");
@@ -68,7 +89,12 @@ public sealed record SessionLayout(int Batch, int Sessions, int SessionLength, l
         {
             var real = Enumerable.Range(0, t).Where(p => mask[b * t + p]).ToArray();
             IReadOnlyList<SessionRange> ranges;
-            try { ranges = Sessionizer.Split(real.Select(p => times[b * t + p]).ToArray(), gap, k, l); }
+            try
+            {
+                ranges = chunkSize is { } size
+                    ? Sessionizer.Chunks(real.Length, size, k, l)
+                    : Sessionizer.Split(real.Select(p => times[b * t + p]).ToArray(), gap, k, l);
+            }
             catch (InvalidDataException e) { throw new InvalidDataException($"batch row {b} (positions count real behaviours only): {e.Message}", e); }
             for (int s = 0; s < ranges.Count; s++)
             {

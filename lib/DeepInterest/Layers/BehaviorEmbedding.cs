@@ -6,9 +6,14 @@ using static TorchSharp.torch.nn;
 
 namespace DeepInterest.Layers;
 
-/// <summary>Sizes of the sparse features and their training-set occurrence counts (for MBA regularization).</summary>
+/// <summary>
+/// Sizes of the sparse features and their training-set occurrence counts (for MBA regularization), and whether the
+/// data's times are clock times (<see cref="Times"/>: DSIN and BST fall back to time-free variants when they are not).
+/// </summary>
 public sealed record FeatureSpace(long ItemVocabulary, long CategoryVocabulary, long[] ItemCounts, long[] CategoryCounts)
 {
+    public TimeKind Times { get; init; } = TimeKind.Real;
+
     public static FeatureSpace From(FeatureVocabulary vocab) =>
         new(vocab.Items.Size, vocab.Categories.Size, vocab.Items.Counts(), vocab.Categories.Counts());
 }

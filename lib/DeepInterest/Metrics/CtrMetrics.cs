@@ -1,3 +1,4 @@
+using DeepInterest.Data;
 using DeepInterest.Training;
 
 namespace DeepInterest.Metrics;
@@ -79,6 +80,19 @@ public static class CtrMetrics
         if (baseAuc == 0.5)
             throw new ArgumentOutOfRangeException(nameof(baseAuc), baseAuc, "RelaImpr is undefined against a base AUC of exactly 0.5 (a random guesser)");
         return (modelAuc - 0.5) / (baseAuc - 0.5) - 1;
+    }
+
+    /// <summary>
+    /// The Bayes-optimal (oracle) AUC of <paramref name="samples"/>: the AUC of ranking them by their planted
+    /// <see cref="CtrSample.ClickProbability"/>, the ceiling no model can beat on average (the labels are drawn from
+    /// those probabilities). Null when a sample has none (real data) or the samples hold a single class.
+    /// </summary>
+    public static double? OracleAuc(IReadOnlyList<CtrSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (samples.Count == 0 || samples.Any(s => s.ClickProbability is null)) return null;
+        var labels = samples.Select(s => s.Label).ToArray();
+        return SubsetAuc(samples.Select(s => s.ClickProbability!.Value).ToArray(), labels, Enumerable.Range(0, samples.Count).ToArray());
     }
 
     /// <summary>AUC, GAUC and log loss of a model's predictions.</summary>

@@ -32,7 +32,8 @@ public sealed record BstConfig
 /// <summary>
 /// Behavior Sequence Transformer (Chen et al., "Behavior Sequence Transformer for E-commerce Recommendation in
 /// Alibaba", DLP-KDD'19). The candidate is appended to the history as one more token, each token gets a learned
-/// position embedding of its time gap to the candidate (§2.2, pos(vᵢ) = t(v_t) − t(vᵢ), bucketised), and
+/// position embedding of its time gap to the candidate (§2.2, pos(vᵢ) = t(v_t) − t(vᵢ), bucketised; recency index
+/// positions instead, with a printed line, when the data's times are step indices), and
 /// <see cref="TransformerBlock"/>s let every behaviour attend to every other and to the candidate (§2.3, Eq. 1–4):
 /// <code>
 ///   S₀ = [e(v₁) + p₁; …; e(v_T) + p_T; e(v_t) + p_t]                 (B, T+1, E)
@@ -53,6 +54,9 @@ public sealed class Bst : CtrModel
     private readonly Mlp mlp;
     private readonly bool poolHistory;
 
+    /// <summary>The positions in use: the configured kind, or <see cref="PositionKind.Index"/> when the data's times are step indices.</summary>
+    public PositionKind Position { get; }
+
     public Bst(FeatureSpace space, ModelOptions options, BstConfig? config = null) : base(nameof(Bst))
     {
         config ??= new BstConfig();
@@ -61,7 +65,14 @@ public sealed class Bst : CtrModel
         long dim = embedding.Dim;
         if (config.Heads < 1 || dim % config.Heads != 0)
             throw new ArgumentException($"BST: {config.Heads} heads do not divide the behaviour width {dim} (2 × EmbeddingDim {options.EmbeddingDim})", nameof(config));
-        position = new PositionEncoding(config.Position, dim, config.MaxIndexPosition);
+        var kind = config.Position;
+        if (kind == PositionKind.TimeGap && space.Times == TimeKind.Index)
+        {
+            kind = PositionKind.Index;
+            Console.WriteLine("BST: the data's times are step indices, so every time gap falls in one bucket; using index positions instead");
+        }
+        Position = kind;
+        position = new PositionEncoding(kind, dim, config.MaxIndexPosition);
         blocks = new ModuleList<TransformerBlock>();
         for (int i = 0; i < config.Blocks; i++)
             blocks.Add(new TransformerBlock(dim, config.Heads, config.FeedForwardDim, config.Dropout));

@@ -14,6 +14,8 @@ public sealed record DsinConfig
     public int Sessions { get; init; } = 5;
     /// <summary>L: most recent behaviours kept per session.</summary>
     public int SessionLength { get; init; } = 10;
+    /// <summary>Behaviours per session when the data's times are step indices (<see cref="TimeKind.Index"/>): no gap can fire, so the history is cut into chunks of this size.</summary>
+    public int ChunkSize { get; init; } = 10;
     /// <summary>Self-attention heads; must divide the behaviour embedding size 2·EmbeddingDim.</summary>
     public int Heads { get; init; } = 4;
     /// <summary>LSTM layers per direction in the session interest interacting layer (the paper's code uses 2).</summary>
@@ -25,7 +27,8 @@ public sealed record DsinConfig
 
 /// <summary>
 /// Deep Session Interest Network (Feng et al., IJCAI'19). The history is cut into sessions (§4.1,
-/// <see cref="Sessionizer"/>); each session's behaviours plus bias encoding (Eq. 2) go through a shared self-attention
+/// <see cref="Sessionizer"/>; when the data's times are step indices, fixed chunks of <see cref="DsinConfig.ChunkSize"/>
+/// behaviours instead, with a printed line); each session's behaviours plus bias encoding (Eq. 2) go through a shared self-attention
 /// layer and are averaged into a session interest I_k (§4.2, Eq. 3–5); a Bi-LSTM over the sessions gives H_k (§4.3,
 /// Eq. 6); the candidate attends over I and over H (§4.4, Eq. 7–8); [e_c; U^I; U^H] → MLP → logit.
 /// Diagnostics: "session_attention" (B, K) over I, "session_index" (B, T) slot of each history position (−1 when
@@ -41,12 +44,19 @@ public sealed class Dsin : CtrModel
     private readonly LocalActivationUnit interactionAttention;
     private readonly Mlp mlp;
     private readonly DsinConfig config;
+    private readonly int? chunkSize;
 
     public Dsin(FeatureSpace space, ModelOptions options, DsinConfig? config = null) : base(nameof(Dsin))
     {
         this.config = config ?? new DsinConfig();
         if (this.config.Sessions < 1 || this.config.SessionLength < 1 || this.config.LstmLayers < 1)
             throw new ArgumentException($"DSIN needs K, L and LSTM layers of at least 1, got K = {this.config.Sessions}, L = {this.config.SessionLength}, layers = {this.config.LstmLayers}", nameof(config));
+        if (space.Times == TimeKind.Index)
+        {
+            if (this.config.ChunkSize < 1) throw new ArgumentException($"DSIN's chunk size must be at least 1, got {this.config.ChunkSize}", nameof(config));
+            chunkSize = this.config.ChunkSize;
+            Console.WriteLine($"DSIN: the data's times are step indices, so a {this.config.Gap}-s gap never fires; sessions are chunks of {chunkSize} behaviours instead");
+        }
         embedding = new BehaviorEmbedding(space, options.EmbeddingDim);
         long dim = embedding.Dim;
         biasEncoding = new BiasEncoding(this.config.Sessions, this.config.SessionLength, dim);
@@ -67,7 +77,7 @@ public sealed class Dsin : CtrModel
         var device = batch.Device;
         // Sessionizing needs the timestamps on the host: one necessary device → host copy per batch.
         var layout = SessionLayout.Build(batch.HistoryTimes.cpu().data<long>().ToArray(), batch.Mask.cpu().data<bool>().ToArray(),
-                                         b, config.Gap, k, l);
+                                         b, config.Gap, k, l, chunkSize);
         var positions = tensor(layout.Positions, [b, k * l], device: device);          // (B, K·L) into T
         var behaviorMask = tensor(layout.BehaviorMask, [b, k, l], device: device);     // (B, K, L)
         var sessionMask = tensor(layout.SessionMask, [b, k], device: device);          // (B, K)

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DeepInterest.Data;
 using DeepInterest.Metrics;
 using DeepInterest.Plots;
 
@@ -12,50 +11,84 @@ public static class ComparisonReport
     /// <summary>The model every RelaImpr is measured against (DIN paper Eq. 10).</summary>
     public const string Baseline = "avgpool";
 
-    public static readonly IReadOnlyList<string> Header =
-        ["model", "params", "test AUC", "GAUC", "logloss", $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand."];
+    /// <summary>The table's columns; with more than one seed a last column lists each seed's test AUC.</summary>
+    public static IReadOnlyList<string> Header(int seeds) =>
+    [
+        "model", "params", "test AUC", "GAUC", "logloss", $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand.",
+        .. seeds > 1 ? new[] { "per-seed AUC" } : [],
+    ];
 
-    /// <summary>One formatted row per result, in <see cref="Header"/>'s order; RelaImpr is "n/a" without the baseline.</summary>
-    public static IReadOnlyList<IReadOnlyList<string>> Rows(IReadOnlyList<ModelResult> results)
+    /// <summary>
+    /// One formatted row per model, in <see cref="Header"/>'s order: AUC, GAUC and logloss as mean ± sample std over the
+    /// seeds (the mean alone with one seed), RelaImpr of the mean AUC against the baseline's mean AUC ("n/a" without the
+    /// baseline), the cost columns as means.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<string>> Rows(IReadOnlyList<SeededResult> results)
     {
         var baseline = results.FirstOrDefault(r => r.Model.Equals(Baseline, StringComparison.OrdinalIgnoreCase));
         return results.Select(r => (IReadOnlyList<string>)
         [
-            r.Model, r.Parameters.ToString("N0"), r.Test.Auc.ToString("F4"), r.Test.Gauc.ToString("F4"), r.Test.LogLoss.ToString("F4"),
-            baseline is null ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Test.Auc, baseline.Test.Auc):+0.0;-0.0;0.0}%",
-            r.Training.TrainSeconds.ToString("F1"), r.Training.TrainSamplesPerSecond.ToString("N0"), r.LatencyMsPer1000.ToString("F2"),
+            r.Model, r.Parameters.ToString("N0"), r.Auc.Format("F4"), r.Gauc.Format("F4"), r.LogLoss.Format("F4"),
+            baseline is null ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Auc.Mean, baseline.Auc.Mean):+0.0;-0.0;0.0}%",
+            r.TrainSeconds.ToString("F1"), r.TrainSamplesPerSecond.ToString("N0"), r.LatencyMsPer1000.ToString("F2"),
+            .. r.Seeds.Count > 1 ? new[] { string.Join(" / ", r.Runs.Select(run => run.Test.Auc.ToString("F4"))) } : [],
         ]).ToList();
     }
 
     /// <summary>
-    /// An array with one object per model and exactly the keys <c>model, auc, gauc, logloss, params, train_seconds,
-    /// train_samples_per_second, latency_ms_per_1000</c>; written atomically.
+    /// An array with one object per model and the keys <c>model, auc, auc_std, gauc, gauc_std, logloss, logloss_std,
+    /// params, train_seconds, train_samples_per_second, latency_ms_per_1000, seeds</c>: metrics and costs are means over
+    /// <c>seeds</c> (the list of seeds), the <c>_std</c> keys their sample standard deviations, absent with one seed.
+    /// Written atomically.
     /// </summary>
-    public static void WriteJson(IReadOnlyList<ModelResult> results, string path)
+    public static void WriteJson(IReadOnlyList<SeededResult> results, string path)
     {
-        var rows = results.Select(r => new JsonRow(r.Model, r.Test.Auc, r.Test.Gauc, r.Test.LogLoss, r.Parameters,
-            r.Training.TrainSeconds, r.Training.TrainSamplesPerSecond, r.LatencyMsPer1000));
+        var rows = results.Select(r => new JsonRow(r.Model, r.Auc.Mean, r.Auc.Std, r.Gauc.Mean, r.Gauc.Std, r.LogLoss.Mean, r.LogLoss.Std,
+            r.Parameters, r.TrainSeconds, r.TrainSamplesPerSecond, r.LatencyMsPer1000, r.Seeds));
         AtomicFile.WriteText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>The table, AUC bars, learning and loss curves and the cost profile as one self-contained page.</summary>
-    public static void WriteHtml(IReadOnlyList<ModelResult> results, CtrDataset data, TrainerConfig config, string path) =>
-        new HtmlReport($"DeepInterest comparison — {data.Name}")
-            .Paragraph($"{data}. Seed {config.Seed}, at most {config.Epochs} epochs with early stopping on validation AUC, batch {config.BatchSize}, history ≤ {config.MaxLength}.")
-            .Table(Header, Rows(results))
-            .Chart(TrainingPlots.AucBars(results.Select(r => r.Model).ToList(), results.Select(r => r.Test.Auc).ToList()))
-            .Chart(TrainingPlots.LearningCurves(results.Select(r => (r.Model, r.Training.History))))
-            .Chart(TrainingPlots.LossCurves(results.Select(r => (r.Model, r.Training.History))))
-            .Chart(TrainingPlots.CostProfile(results))
+    /// <summary>
+    /// The table, AUC bars (error bars = sample std over seeds; on synthetic data a dashed line at the Bayes-optimal test
+    /// AUC, averaged over the seeds), learning and loss curves of the first seed and the cost profile as one
+    /// self-contained page.
+    /// </summary>
+    public static void WriteHtml(IReadOnlyList<SeedRun> runs, TrainerConfig config, string path)
+    {
+        var results = SeededResult.Combine(runs);
+        var first = runs[0];
+        var oracles = runs.Select(r => r.OracleAuc).ToList();
+        double? oracle = oracles.All(o => o is not null) ? oracles.Average() : null;
+        var seeds = runs.Count == 1
+            ? $"Seed {first.Seed}"
+            : $"Seeds {string.Join(", ", runs.Select(r => r.Seed))} (each seeds the data, the initialisation and the shuffles; the data above are seed {first.Seed}'s; values are mean ± sample std)";
+        var models = results.Select(r => r.Model).ToList();
+        var curves = first.Results.Select(r => (r.Model, r.Training.History)).ToList();
+        var curveSeed = runs.Count == 1 ? "" : $" (seed {first.Seed})";
+        new HtmlReport(runs.Count == 1 ? $"DeepInterest comparison — {first.Data}" : $"DeepInterest comparison — {runs.Count} seeds")
+            .Paragraph($"{first.Data}. {seeds}, at most {config.Epochs} epochs with early stopping on validation AUC, batch {config.BatchSize}, history ≤ {config.MaxLength}." +
+                       (oracle is { } o ? $" Bayes-optimal test AUC (ranking by the planted click probability): {o:F4}." : ""))
+            .Table(Header(runs.Count), Rows(results))
+            .Chart(TrainingPlots.AucBars(models, results.Select(r => r.Auc.Mean).ToList(),
+                runs.Count > 1 ? results.Select(r => r.Auc.Std!.Value).ToList() : null,
+                runs.Count > 1 ? $"Test AUC, mean ± std over {runs.Count} seeds" : "Test AUC", ceiling: oracle))
+            .Chart(TrainingPlots.LearningCurves(curves, $"Learning curves: validation AUC per epoch{curveSeed}"))
+            .Chart(TrainingPlots.LossCurves(curves, $"Training loss per epoch{curveSeed}"))
+            .Chart(TrainingPlots.CostProfile(results.Select(r => (r.Model, r.Parameters, r.LatencyMsPer1000, r.Auc.Mean)).ToList()))
             .Save(path);
+    }
 
     private sealed record JsonRow(
         [property: JsonPropertyName("model")] string Model,
         [property: JsonPropertyName("auc")] double Auc,
+        [property: JsonPropertyName("auc_std"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? AucStd,
         [property: JsonPropertyName("gauc")] double Gauc,
+        [property: JsonPropertyName("gauc_std"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? GaucStd,
         [property: JsonPropertyName("logloss")] double LogLoss,
+        [property: JsonPropertyName("logloss_std"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LogLossStd,
         [property: JsonPropertyName("params")] long Params,
         [property: JsonPropertyName("train_seconds")] double TrainSeconds,
         [property: JsonPropertyName("train_samples_per_second")] double TrainSamplesPerSecond,
-        [property: JsonPropertyName("latency_ms_per_1000")] double LatencyMsPer1000);
+        [property: JsonPropertyName("latency_ms_per_1000")] double LatencyMsPer1000,
+        [property: JsonPropertyName("seeds")] IReadOnlyList<int> Seeds);
 }

@@ -22,9 +22,15 @@ public sealed record DienBooksData(
 /// <c>local_test</c>); <c>item-info</c> (item \t category) is required, it is the pool for negatives.
 /// <para>Ids: users, items and categories are strings (reviewer ids, ASINs, category names, incl. DIEN's "default_cat")
 /// interned per field in the order item-info, train, test, so they are stable for the same files.</para>
-/// <para>Times: the lines carry none, so history step i gets time i and the candidate time n (history length): "seconds"
-/// here count steps. Looking every step up in reviews-info (8.9M reviews) would cost more than the whole load, so it is
-/// not read. The step-time arrays are shared between samples of equal history length; do not modify them.</para>
+/// <para>Times: the lines carry none. When the folder holds <c>reviews-info</c> (user \t item \t rating \t unix time, the
+/// reviews DIEN built the histories from), each history step gets the time of the user's review of that item (the
+/// earliest, if reviewed twice) and the candidate the time of the most recent history step: the impression's own time
+/// is not in the lines, and the positive's review time would tell it apart from its negative. Steps without a review
+/// time, or earlier than the step before, take the neighbouring step's time; if more than
+/// <see cref="MaxUnmatchedTimeShare"/> of the steps need that, the join is refused and the times stay step indices. Without
+/// reviews-info, history step i gets time i and the candidate time n (history length): "seconds" count steps, and the
+/// report says <see cref="TimeKind.Index"/> (those step-time arrays are shared between samples of equal history length;
+/// do not modify them).</para>
 /// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
 /// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
 /// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>
@@ -34,6 +40,9 @@ public static class DienBooksLoader
     public static readonly string[] TrainNames = ["local_train_splitByUser", "local_train"];
     public static readonly string[] TestNames = ["local_test_splitByUser", "local_test"];
     public const string ItemInfoName = "item-info";
+    public const string ReviewsInfoName = "reviews-info";
+    /// <summary>Largest share of history steps without a usable review time for which reviews-info's times are still used.</summary>
+    public const double MaxUnmatchedTimeShare = 0.01;
     private const char HistorySeparator = '\x02';
 
     public static DienBooksData Load(string folder, LoadOptions? options = null)
@@ -46,9 +55,76 @@ public static class DienBooksLoader
         var categories = new IdTable("category");
         var (poolItems, poolCategories) = ReadItemInfo(itemInfoPath, items, categories, tally);
         var reader = new SampleReader(users, items, categories, poolItems, poolCategories, new Random(options.Seed), tally);
-        var train = reader.Read(trainPath);
-        var test = reader.Read(testPath);
-        return new DienBooksData(train, test, users, items, categories, tally.Finish());
+        IReadOnlyList<CtrSample> train = reader.Read(trainPath), test = reader.Read(testPath);
+        var reviewsPath = Path.Combine(folder, ReviewsInfoName);
+        if (!File.Exists(reviewsPath))
+            return new DienBooksData(train, test, users, items, categories, tally.Finish() with
+            {
+                Times = TimeKind.Index, TimesNote = $"no {ReviewsInfoName} in the folder: history step i has time i",
+            });
+        var reviewTimes = ReadReviewTimes(reviewsPath, users, items, tally);
+        var joined = new TimeJoin(reviewTimes);
+        var (realTrain, realTest) = (joined.Apply(train), joined.Apply(test));
+        var share = joined.Steps == 0 ? 0 : (double)joined.Unmatched / joined.Steps;
+        var counts = $"{joined.Missing:N0} of {joined.Steps:N0} history steps without a review time, {joined.OutOfOrder:N0} earlier than the step before";
+        if (share > MaxUnmatchedTimeShare)
+            return new DienBooksData(train, test, users, items, categories, tally.Finish() with
+            {
+                Times = TimeKind.Index, TimesNote = $"{ReviewsInfoName} does not fit these samples ({counts}): history step i has time i",
+            });
+        return new DienBooksData(realTrain, realTest, users, items, categories, tally.Finish() with
+        {
+            Times = TimeKind.Real, TimesNote = $"review times from {ReviewsInfoName}: {counts}, such steps take their neighbour's time",
+        });
+    }
+
+    /// <summary>reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know.</summary>
+    private static Dictionary<(long User, long Item), long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
+    {
+        tally.AddFile(path);
+        var times = new Dictionary<(long, long), long>();
+        TextFiles.ForEachLine(path, null, (line, number) =>
+        {
+            tally.RowsRead++;
+            ReadOnlySpan<char> text = line;
+            Span<Range> f = stackalloc Range[4];
+            if (!TextFiles.TrySplit(text, "\t", f) || !long.TryParse(text[f[3]], out long time) || time < 0)
+            {
+                tally.Malformed(path, number, "expected user\\titem\\trating\\ttime with a non-negative Unix time", text);
+                return;
+            }
+            if (!users.TryGetId(text[f[0]], out long user) || !items.TryGetId(text[f[1]], out long item)) { tally.RowsFiltered++; return; }
+            var key = (user, item);
+            times[key] = times.TryGetValue(key, out long seen) ? Math.Min(seen, time) : time;
+        });
+        return times;
+    }
+
+    /// <summary>Gives samples their review times, counting the steps that had to borrow a neighbour's.</summary>
+    private sealed class TimeJoin(Dictionary<(long User, long Item), long> reviewTimes)
+    {
+        public long Steps, Missing, OutOfOrder;
+        public long Unmatched => Missing + OutOfOrder;
+
+        public List<CtrSample> Apply(IReadOnlyList<CtrSample> samples) => samples.Select(Apply).ToList();
+
+        private CtrSample Apply(CtrSample sample)
+        {
+            int n = sample.HistoryLength;
+            var found = new long?[n];
+            for (int i = 0; i < n; i++)
+                found[i] = reviewTimes.TryGetValue((sample.User, sample.HistoryItems[i]), out long t) ? t : null;
+            Steps += n;
+            var times = new long[n];
+            long previous = found.FirstOrDefault(t => t is not null) ?? 0;   // leading steps without a time borrow the first found
+            for (int i = 0; i < n; i++)
+            {
+                if (found[i] is not { } t) { Missing++; t = previous; }
+                else if (t < previous) { OutOfOrder++; t = previous; }
+                times[i] = previous = t;
+            }
+            return sample with { HistoryTimes = times, Time = n == 0 ? 0 : times[^1] };
+        }
     }
 
     private static string Find(string folder, string[] names)

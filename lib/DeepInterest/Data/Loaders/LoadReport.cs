@@ -20,13 +20,20 @@ public sealed record LoadReport(
     IReadOnlyList<SkippedLine> FirstSkipped,
     double Seconds)
 {
+    /// <summary>Whether the loaded times are clock times or step indices (see <see cref="TimesNote"/> for why).</summary>
+    public TimeKind Times { get; init; } = TimeKind.Real;
+
+    /// <summary>Where the times come from, when a loader has a choice (DIEN's Amazon Books: reviews-info or step indices).</summary>
+    public string? TimesNote { get; init; }
+
     /// <summary>Data rows read per second of wall time.</summary>
     public double RowsPerSecond => Seconds > 0 ? RowsRead / Seconds : double.PositiveInfinity;
 
     public override string ToString()
     {
         var text = $"{string.Join(", ", Files.Select(Path.GetFileName))}: {RowsRead:N0} rows read, {RowsKept:N0} kept, " +
-                   $"{RowsFiltered:N0} filtered, {RowsSkipped:N0} skipped as malformed, {Seconds:F2} s ({RowsPerSecond:N0} rows/s)";
+                   $"{RowsFiltered:N0} filtered, {RowsSkipped:N0} skipped as malformed, {Seconds:F2} s ({RowsPerSecond:N0} rows/s); " +
+                   $"times: {CtrDataset.TimesName(Times)}{(TimesNote is null ? "" : $" ({TimesNote})")}";
         return FirstSkipped.Count == 0
             ? text
             : text + "; first skipped: " + string.Join("; ", FirstSkipped.Select(s => $"{Path.GetFileName(s.File)}:{s.LineNumber} {s.Reason}"));

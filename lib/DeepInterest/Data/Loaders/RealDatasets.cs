@@ -35,10 +35,10 @@ public static class RealDatasets
         var vocabulary = (options ?? new DatasetOptions()).Vocabulary;
         var data = DienBooksLoader.Load(folder, new LoadOptions { Seed = seed });
         if (data.Train.Select(s => s.User).Distinct().Take(2).Count() < 2)
-            return new CtrDataset("DIEN Amazon Books", data.Train, [], data.Test, vocabulary);
+            return new CtrDataset("DIEN Amazon Books", data.Train, [], data.Test, vocabulary) { Times = data.Report.Times };
         // Splits.ByUser's "test" share is the validation slice here: the real test split is DIEN's own file.
         var slice = Splits.ByUser(data.Train, testFraction: HeldOutUserFraction, validationFraction: 0, seed: seed);
-        return new CtrDataset("DIEN Amazon Books", slice.Train, slice.Test, data.Test, vocabulary);
+        return new CtrDataset("DIEN Amazon Books", slice.Train, slice.Test, data.Test, vocabulary) { Times = data.Report.Times };
     }
 
     /// <summary>The standard log protocol and a split by user, seeded by <paramref name="seed"/>.</summary>
