@@ -2,7 +2,8 @@ namespace DeepInterest.Data;
 
 /// <summary>
 /// Raw id → dense index. Index 0 is padding, 1 is out-of-vocabulary; ids seen in training start at 2.
-/// Counts (occurrences in the training data) feed mini-batch-aware regularization (DIN paper, Eq. 4).
+/// Counts are occurrences in the whole training data, untruncated histories included (mini-batch-aware regularization
+/// counts what the batches feed instead: <c>FeatureSpace.From(training, vocab, maxLength)</c>).
 /// </summary>
 public sealed class Vocabulary
 {

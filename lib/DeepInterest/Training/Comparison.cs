@@ -19,7 +19,7 @@ public static class Comparison
         int latencyCandidates = 1000)
     {
         foreach (var name in models) ModelZoo.Describe(name); // fail on a typo before hours of training
-        var space = FeatureSpace.From(data.Vocabulary);
+        var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength); // MBA counts what the batches feed
         var trainer = new Trainer(config);
         var results = new List<ModelResult>();
         foreach (var name in models)
