@@ -87,6 +87,41 @@ internal static class UserInput
         return option;
     }
 
+    /// <summary>
+    /// <c>--negatives repeat-matched|never-interacted</c>: the log protocol's <see cref="NegativeRule"/>. Given with a data
+    /// set that does not go through the log protocol (synthetic, amazon-books-dien) it is an error, not ignored.
+    /// </summary>
+    public static Option<NegativeRule> Negatives(Option<string> dataSet)
+    {
+        var names = Enum.GetValues<NegativeRule>().ToDictionary(NegativeRuleName, r => r, StringComparer.OrdinalIgnoreCase);
+        var option = new Option<NegativeRule>("--negatives")
+        {
+            Description = $"log protocol's negatives (default {NegativeRuleName(new LogProtocolConfig().Negatives)}; data/README.md)",
+            HelpName = string.Join("|", names.Keys),
+            DefaultValueFactory = _ => new LogProtocolConfig().Negatives,
+            CustomParser = result =>
+            {
+                var token = result.Tokens[^1].Value;
+                if (names.TryGetValue(token, out var rule)) return rule;
+                result.AddError($"--negatives: unknown rule '{token}'; expected one of: {string.Join(", ", names.Keys)}");
+                return default;
+            },
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.Implicit || !TryGet(result.GetValueOrDefault<NegativeRule>, out _)) return;  // unknown rule: reported by the parser
+            if (!TryGet(() => result.GetValue(dataSet), out var name) || name is null) return;
+            if (!DatasetCatalog.UsesLogProtocol(name))
+                result.AddError($"--negatives applies to the behaviour logs only, and '{name}' does not go through the log protocol " +
+                                $"(logs: {string.Join(", ", DatasetCatalog.Names.Where(DatasetCatalog.UsesLogProtocol))})");
+        });
+        return option;
+    }
+
+    /// <summary>The command-line spelling of a rule: RepeatMatched → repeat-matched.</summary>
+    public static string NegativeRuleName(NegativeRule rule) =>
+        string.Concat(rule.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));
+
     /// <summary><c>--data-dir DIR</c>, checked by <see cref="DataSet"/> (which knows the data set).</summary>
     public static Option<string?> DataDirectory() => new("--data-dir")
     {

@@ -5,6 +5,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Markdig;
+using Markdig.Extensions.Mathematics;
+using Markdig.Renderers;
+using Markdig.Renderers.Html;
+using Markdig.Syntax;
 
 namespace DeepInterest.Notebooks;
 
@@ -12,8 +16,9 @@ namespace DeepInterest.Notebooks;
 /// Renders an executed notebook (the runner's .ipynb output) to one HTML page that opens offline:
 /// markdown cells through Markdig (CommonMark with pipe tables, emphasis extras, auto-links and <c>$…$</c> / <c>$$…$$</c>
 /// math; raw HTML in markdown is shown as text), code cells and text outputs in &lt;pre&gt;, HTML outputs (charts, tables) as they are.
-/// Formulas are typeset by KaTeX, loaded (deferred, pinned, integrity-checked) from a CDN: with internet access they
-/// render; offline the page still works and charts still draw, but formulas stay as their TeX source, e.g. <c>\(x^2\)</c>.
+/// Formulas become MathML when the page is written (<see cref="MathMl"/>: temml in Jint), which browsers draw natively;
+/// temml's small stylesheet and font are inlined, so math needs no network and no script. A formula temml cannot parse
+/// fails the page with the notebook, cell and formula named.
 /// Plotly.NET.Interactive's chart outputs load plotly through require.js from a CDN; the page instead embeds
 /// plotly.min.js once (from Plotly.NET.dll) and defines a small <c>require</c>/<c>requirejs</c> that hands that
 /// embedded Plotly to the chart scripts, so charts need no network.
@@ -32,8 +37,8 @@ public static partial class NotebookHtml
         """;
 
     /// <summary>
-    /// Markdig's markdown subset for the cells. Math comes out as <c>&lt;span class="math"&gt;\(…\)&lt;/span&gt;</c> and
-    /// <c>&lt;div class="math"&gt;\[…\]&lt;/div&gt;</c>, which <see cref="KaTeX"/> typesets; raw HTML is escaped so a cell cannot break the page.
+    /// Markdig's markdown subset for the cells. Math is parsed as <see cref="MathInline"/> and <see cref="MathBlock"/>, which
+    /// <see cref="MarkdownHtml"/> writes as MathML; raw HTML is escaped so a cell cannot break the page.
     /// </summary>
     private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
         .UsePipeTables()
@@ -43,20 +48,6 @@ public static partial class NotebookHtml
         .DisableHtml()
         .Build();
 
-    private const string KaTeXVersion = "0.16.11";
-
-    /// <summary>
-    /// KaTeX and its auto-render, typesetting only Markdig's math elements (not code or outputs). If the CDN cannot be
-    /// reached, the onload never runs and the TeX stays as text.
-    /// </summary>
-    private const string KaTeX = $$"""
-        <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/katex@{{KaTeXVersion}}/dist/katex.min.css" integrity="sha384-nB0miv6/jRmo5UMMR1wu3Gz6NLsoTkbqJghGIsx//Rlm+ZU03BU6SQNC66uf4l5+" crossorigin="anonymous">
-        <script defer src="https://cdn.jsdelivr.net/npm/katex@{{KaTeXVersion}}/dist/katex.min.js" integrity="sha384-7zkQWkzuo3B5mTepMUcHkMB5jZaolc2xDwL6VFqjFALcbeS9Ggm/Yr2r3Dy4lfFg" crossorigin="anonymous"></script>
-        <script defer src="https://cdn.jsdelivr.net/npm/katex@{{KaTeXVersion}}/dist/contrib/auto-render.min.js" integrity="sha384-43gviWU0YVjaDtb/GhzOouOXtZMP/7XUzwPTstBeZFe/+rCMvRwr4yROQP43s0Xk" crossorigin="anonymous"
-          onload="document.querySelectorAll('.math').forEach(function (e) { renderMathInElement(e, { delimiters: [{ left: '\\[', right: '\\]', display: true }, { left: '\\(', right: '\\)', display: false }], throwOnError: false }); })"></script>
-
-        """;
-
     private const string Style = """
         body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #222; }
         pre { background: #f6f8fa; padding: .6em .8em; overflow-x: auto; border-radius: 4px; font-size: 13px; }
@@ -65,34 +56,56 @@ public static partial class NotebookHtml
         .output { margin: .3em 0 1.2em 1.5em; overflow-x: auto; }
         code { background: #f0f0f0; padding: 0 .2em; border-radius: 3px; }
         table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 2px 6px; }
+        nav.course { display: flex; justify-content: space-between; gap: 1em; margin: 1em 0; padding: .4em 0; border-top: 1px solid #ddd; border-bottom: 1px solid #ddd; }
+        nav.course a { text-decoration: none; color: #2a5db0; } nav.course span { flex: 1; } nav.course .up { text-align: center; } nav.course .next { text-align: right; }
         """;
 
-    /// <summary>Reads <paramref name="ipynbPath"/> and writes the page next to it (same name, .html) or to <paramref name="htmlPath"/>.</summary>
-    public static string WriteFile(string ipynbPath, string? htmlPath = null)
+    /// <summary>The page's &lt;head&gt; content shared with the course outline: charset, title, the page style and temml's.</summary>
+    internal static string Head(string title) =>
+        $"<meta charset=\"utf-8\"><title>{Encode(title)}</title>\n<style>{Style}</style>\n<style>{MathStyle.Value}</style>\n";
+
+    private static readonly Lazy<string> MathStyle = new(MathMl.Stylesheet);
+
+    /// <summary>
+    /// Reads <paramref name="ipynbPath"/> and writes the page next to it (same name, .html) or to <paramref name="htmlPath"/>,
+    /// with <paramref name="navigation"/> links at its top and bottom when given. <paramref name="plotlyJs"/>: plotly.min.js,
+    /// found with <see cref="PlotlyScript()"/> when null (pass it when writing many pages).
+    /// </summary>
+    public static string WriteFile(string ipynbPath, string? htmlPath = null, PageNavigation? navigation = null, string? plotlyJs = null)
     {
         if (!File.Exists(ipynbPath)) throw new FileNotFoundException($"no notebook at '{Path.GetFullPath(ipynbPath)}'", ipynbPath);
         htmlPath ??= Path.ChangeExtension(ipynbPath, ".html");
-        File.WriteAllText(htmlPath, Render(File.ReadAllText(ipynbPath), Path.GetFileNameWithoutExtension(ipynbPath), PlotlyScript()));
+        var html = Render(File.ReadAllText(ipynbPath), Path.GetFileNameWithoutExtension(ipynbPath), plotlyJs ?? PlotlyScript(), navigation);
+        File.WriteAllText(htmlPath, html);
         return htmlPath;
     }
 
-    /// <summary>The page for the notebook JSON <paramref name="ipynb"/>, embedding <paramref name="plotlyJs"/> (plotly.min.js).</summary>
-    public static string Render(string ipynb, string title, string plotlyJs)
+    /// <summary>
+    /// The page for the notebook JSON <paramref name="ipynb"/>, embedding <paramref name="plotlyJs"/> (plotly.min.js).
+    /// </summary>
+    /// <exception cref="InvalidDataException">not an nbformat 4 notebook, or a formula temml cannot typeset (cell and formula named).</exception>
+    public static string Render(string ipynb, string title, string plotlyJs, PageNavigation? navigation = null)
     {
         using var notebook = JsonDocument.Parse(ipynb);
         if (!notebook.RootElement.TryGetProperty("cells", out var cells) || cells.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"notebook '{title}': no \"cells\" array; expected an nbformat 4 .ipynb");
         var html = new StringBuilder();
-        html.Append($"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{Encode(title)}</title>\n<style>{Style}</style>\n");
+        html.Append("<!DOCTYPE html>\n<html><head>").Append(Head(title));
         html.Append("<script>").Append(plotlyJs.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase)).Append("</script>\n");
-        html.Append("<script>").Append(RequireShim).Append("</script>\n").Append(KaTeX).Append("</head><body>\n");
-        foreach (var cell in cells.EnumerateArray())
+        html.Append("<script>").Append(RequireShim).Append("</script>\n</head><body>\n");
+        var nav = navigation?.ToHtml() ?? "";
+        html.Append(nav);
+        foreach (var (cell, index) in cells.EnumerateArray().Select((c, i) => (c, i)))
         {
             var source = Text(cell, "source");
             switch (cell.GetProperty("cell_type").GetString())
             {
                 case "markdown":
-                    html.Append(Markdown.ToHtml(source, Pipeline));
+                    try { html.Append(MarkdownHtml(source)); }
+                    catch (InvalidDataException error)
+                    {
+                        throw new InvalidDataException($"notebook '{title}', cell {index + 1} (markdown): {error.Message}", error);
+                    }
                     break;
                 case "code":
                     html.Append($"<pre class=\"code\">{Encode(source)}</pre>\n");
@@ -101,7 +114,42 @@ public static partial class NotebookHtml
                     break;
             }
         }
-        return html.Append("</body></html>\n").ToString();
+        return html.Append(nav).Append("</body></html>\n").ToString();
+    }
+
+    /// <summary>Markdown to HTML with Markdig, math as MathML (temml) instead of Markdig's TeX spans.</summary>
+    /// <exception cref="InvalidDataException">a formula temml cannot typeset.</exception>
+    internal static string MarkdownHtml(string markdown) => MarkdownHtml(Markdown.Parse(markdown, Pipeline));
+
+    internal static string MarkdownHtml(MarkdownObject markdown)
+    {
+        using var writer = new StringWriter();
+        var renderer = new HtmlRenderer(writer);
+        Pipeline.Setup(renderer);
+        renderer.ObjectRenderers.ReplaceOrAdd<HtmlMathInlineRenderer>(new MathInlineRenderer());
+        renderer.ObjectRenderers.ReplaceOrAdd<HtmlMathBlockRenderer>(new MathBlockRenderer());
+        renderer.Render(markdown);
+        writer.Flush();
+        return writer.ToString();
+    }
+
+    internal static MarkdownDocument ParseMarkdown(string markdown) => Markdown.Parse(markdown, Pipeline);
+
+    /// <summary><c>$…$</c> in text (inline) and <c>$$…$$</c> inside a paragraph (display).</summary>
+    private sealed class MathInlineRenderer : HtmlObjectRenderer<MathInline>
+    {
+        protected override void Write(HtmlRenderer renderer, MathInline math) =>
+            renderer.Write(MathMl.FromTex(math.Content.ToString(), display: math.DelimiterCount > 1));
+    }
+
+    /// <summary>A <c>$$</c> block on lines of its own.</summary>
+    private sealed class MathBlockRenderer : HtmlObjectRenderer<MathBlock>
+    {
+        protected override void Write(HtmlRenderer renderer, MathBlock math)
+        {
+            renderer.EnsureLine();
+            renderer.WriteLine(MathMl.FromTex(math.Lines.ToString(), display: true));
+        }
     }
 
     /// <summary>
@@ -158,7 +206,23 @@ public static partial class NotebookHtml
         : value.ValueKind == JsonValueKind.Array ? string.Concat(value.EnumerateArray().Select(line => line.GetString()))
         : value.GetString() ?? "";
 
-    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    internal static string Encode(string text) => WebUtility.HtmlEncode(text);
 
     [GeneratedRegex(@"^plotly-[\d.]+\.min\.js$|\.plotly-[\d.]+\.min\.js$")] private static partial Regex PlotlyResource();
+}
+
+/// <summary>A link from one page of the course site to another (a relative href, so the folder works wherever it is copied).</summary>
+public sealed record PageLink(string Href, string Title);
+
+/// <summary>The links at the top and bottom of a notebook page: the previous page, the course outline, the next page.</summary>
+public sealed record PageNavigation(PageLink Outline, PageLink? Previous, PageLink? Next)
+{
+    internal string ToHtml() =>
+        "<nav class=\"course\">" +
+        $"<span class=\"previous\">{(Previous is { } p ? $"<a href=\"{Enc(p.Href)}\" rel=\"prev\">← {Enc(p.Title)}</a>" : "")}</span>" +
+        $"<span class=\"up\"><a href=\"{Enc(Outline.Href)}\">{Enc(Outline.Title)}</a></span>" +
+        $"<span class=\"next\">{(Next is { } n ? $"<a href=\"{Enc(n.Href)}\" rel=\"next\">{Enc(n.Title)} →</a>" : "")}</span>" +
+        "</nav>\n";
+
+    private static string Enc(string text) => NotebookHtml.Encode(text);
 }

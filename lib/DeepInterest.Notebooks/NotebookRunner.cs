@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Loader;
 using System.Text;
+using System.Text.Json;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;
@@ -35,6 +36,35 @@ public sealed record NotebookRunResult(string Notebook, IReadOnlyList<CellResult
         ? $"{Notebook}: cell {cell.Index + 1} (index {cell.Index}) failed after {cell.Elapsed.TotalSeconds:F1} s.\n" +
           $"--- code ---\n{cell.Code}\n--- error ---\n{cell.Error}"
         : null;
+}
+
+/// <summary>
+/// How the executed copy was made, stored in its notebook metadata under <see cref="MetadataKey"/> so the course outline
+/// can show each page's run time. <paramref name="FailedCell"/>: 1-based, as an editor numbers cells; null when all passed.
+/// </summary>
+public sealed record RunRecord(double Seconds, bool Smoke, int? FailedCell)
+{
+    public const string MetadataKey = "deepinterest_run";
+
+    public static RunRecord Of(NotebookRunResult result, RunOptions options) =>
+        new(Math.Round(result.Elapsed.TotalSeconds, 1), options.Smoke, result.FailedCell is { } failed ? failed.Index + 1 : null);
+
+    internal Dictionary<string, object> ToMetadata()
+    {
+        var metadata = new Dictionary<string, object> { ["seconds"] = Seconds, ["smoke"] = Smoke };
+        if (FailedCell is { } cell) metadata["failed_cell"] = cell;
+        return metadata;
+    }
+
+    /// <summary>The record in an executed notebook's JSON metadata; null for a notebook the runner did not write.</summary>
+    public static RunRecord? Read(JsonElement notebook) =>
+        notebook.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object
+        && metadata.TryGetProperty(MetadataKey, out var run) && run.ValueKind == JsonValueKind.Object
+        && run.TryGetProperty("seconds", out var seconds) && seconds.ValueKind == JsonValueKind.Number
+            ? new RunRecord(seconds.GetDouble(),
+                run.TryGetProperty("smoke", out var smoke) && smoke.ValueKind == JsonValueKind.True,
+                run.TryGetProperty("failed_cell", out var cell) && cell.ValueKind == JsonValueKind.Number ? cell.GetInt32() : null)
+            : null;
 }
 
 /// <summary>
@@ -99,6 +129,7 @@ public static class NotebookRunner
         if (options.OutputDirectory is null) return result;
         Directory.CreateDirectory(options.OutputDirectory);
         var executedPath = Path.Combine(options.OutputDirectory, Path.GetFileName(path));
+        document.Metadata[RunRecord.MetadataKey] = RunRecord.Of(result, options).ToMetadata();
         Save(document, executedPath);
         return result with { ExecutedPath = executedPath };
     }
@@ -117,32 +148,47 @@ public static class NotebookRunner
         if (options.Smoke) Environment.SetEnvironmentVariable(SmokeVariable, "1");
         try
         {
-            var cells = new List<CellResult>();
-            var executionCount = 0;
-            foreach (var (element, index) in document.Elements.Select((e, i) => (e, i)))
+            return await RunCellsAsync(document, name, options, async (code, kernelName) =>
             {
-                if (element.KernelName is "markdown" || string.IsNullOrWhiteSpace(element.Contents)) continue;
                 // The command's own result misses what cells imported with #!import print, and their errors: those
                 // arrive as ErrorProduced on the kernel's event stream while the importing command still succeeds.
                 var events = new List<KernelEvent>();
-                var stopwatch = Stopwatch.StartNew();
                 using (kernel.KernelEvents.Subscribe(e => { lock (events) events.Add(e); }))
-                    await kernel.SendAsync(new SubmitCode(element.Contents, element.KernelName ?? "csharp"));
-                string? error;
-                lock (events) error = WriteOutputs(element, events);
-                element.ExecutionOrder = ++executionCount;
-                var cell = new CellResult(index, element.Contents, stopwatch.Elapsed, error);
-                cells.Add(cell);
-                onCell?.Invoke(cell);
-                if (error is not null && options.StopOnError) break;
-            }
-            return new NotebookRunResult(name, cells, ExecutedPath: null);
+                    await kernel.SendAsync(new SubmitCode(code, kernelName));
+                lock (events) return events.ToList();
+            }, onCell);
         }
         finally
         {
             Environment.CurrentDirectory = previousDirectory;
             Environment.SetEnvironmentVariable(SmokeVariable, previousSmoke);
         }
+    }
+
+    /// <summary>
+    /// Runs the code cells of <paramref name="document"/> in order through <paramref name="submit"/>, which sends one
+    /// cell's code to a kernel (this process's, or another process's such as the dotnet-interactive tool) and returns
+    /// every event the submission caused, those of cells it imports included. Writes the outputs and execution counts
+    /// back into the document. <see cref="RunOptions.Smoke"/> is the caller's to apply (the kernel's environment).
+    /// </summary>
+    public static async Task<NotebookRunResult> RunCellsAsync(InteractiveDocument document, string name, RunOptions options,
+        Func<string, string, Task<IReadOnlyList<KernelEvent>>> submit, Action<CellResult>? onCell = null)
+    {
+        var cells = new List<CellResult>();
+        var executionCount = 0;
+        foreach (var (element, index) in document.Elements.Select((e, i) => (e, i)))
+        {
+            if (element.KernelName is "markdown" || string.IsNullOrWhiteSpace(element.Contents)) continue;
+            var stopwatch = Stopwatch.StartNew();
+            var events = await submit(element.Contents, element.KernelName ?? "csharp");
+            var error = WriteOutputs(element, events);
+            element.ExecutionOrder = ++executionCount;
+            var cell = new CellResult(index, element.Contents, stopwatch.Elapsed, error);
+            cells.Add(cell);
+            onCell?.Invoke(cell);
+            if (error is not null && options.StopOnError) break;
+        }
+        return new NotebookRunResult(name, cells, ExecutedPath: null);
     }
 
     /// <summary>Replaces the element's outputs by the cell's stdout, displays and error, as Jupyter stores them; returns the error text.</summary>
@@ -161,8 +207,10 @@ public static class NotebookRunner
                 case StandardOutputValueProduced text: stdout.Append(text.FormattedValues.FirstOrDefault()?.Value); break;
                 case StandardErrorValueProduced text: stderr.Append(text.FormattedValues.FirstOrDefault()?.Value); break;
                 // The first error is the cause (an imported cell's error makes the following import cells fail too).
-                // A command's ErrorProduced is followed by its CommandFailed, whose exception says more.
-                case CommandFailed failed when firstFailure is null && (firstError is null || failed.Command == firstError.Command):
+                // A command's ErrorProduced is followed by its CommandFailed, whose exception says more. Same command =
+                // same token: events read from another kernel process carry copies of the command, not the object.
+                case CommandFailed failed when firstFailure is null
+                    && (firstError is null || failed.Command.GetOrCreateToken() == firstError.Command.GetOrCreateToken()):
                     firstFailure = failed;
                     break;
                 case ErrorProduced produced: firstError ??= produced; break; // matched before DisplayEvent, its base class

@@ -58,6 +58,9 @@ public class CliErrorTests
     [InlineData("bench augru --batch-size x", "--batch-size")]
     [InlineData("compare --frobnicate", "'--frobnicate'", "--models, --data, --data-dir, --epochs")]
     [InlineData("compare --epochs", "--epochs")]
+    [InlineData("compare --negatives sometimes", "--negatives", "'sometimes'", "repeat-matched, never-interacted")]
+    [InlineData("compare --negatives never-interacted", "--negatives applies to the behaviour logs only", "'synthetic'", "movielens-small")]
+    [InlineData("compare --min-count 0", "--min-count", "at least 1", "'0'")]
     [InlineData("", "compare, bench, notebooks, data")]
     [InlineData("bench", "train, augru")]
     [InlineData("data download nope", "'nope'", RealSets)]
@@ -159,6 +162,19 @@ public class CliErrorTests
         var download = CliApp.Create().Parse(["data", "download", "amazon-reviews"]);
         Assert.Empty(download.Errors);
         Assert.Same(DownloadCatalog.AmazonElectronics, download.GetValue<DatasetEntry>("name"));
+    }
+
+    [Fact]
+    public async Task CompareWritesTheTestSplitsProtocolStatisticsBesideTheResults()
+    {
+        using var dir = new TempFolder();
+        var (code, _, error) = await Run("compare", "--data", "synthetic-tiny", "--models", "avgpool", "--epochs", "1", "--min-count", "1", "--out", dir.Path);
+        Assert.True(code == 0, error);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "results.json")));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "protocol.json")));
+        Assert.Equal("synthetic-tiny", json.RootElement.GetProperty("data").GetString());
+        Assert.Equal(0.0, json.RootElement.GetProperty("unseen_positive").GetDouble());   // --min-count 1: the tiny catalogue is all in train
+        Assert.InRange(json.RootElement.GetProperty("candidate_in_history_auc").GetDouble(), 0, 1);
     }
 
     [Fact]

@@ -183,6 +183,7 @@ public class DatasetCatalogTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidDataException>(() => DatasetCatalog.Load("taobao", dir.Path));
 
         Assert.Contains("more than 4 events", e.Message);
+        Assert.Contains("users has 9)", e.Message);
     }
 
     // ---------- Shared real data (../shared/data), skipped when absent ----------
@@ -232,5 +233,6 @@ public class DatasetCatalogTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidDataException>(() => DatasetCatalog.Load("amazon-electronics", SharedFolder("amazon-reviews-sample"), seed: 1));
         output.WriteLine(e.Message);
         Assert.Contains("more than 4 events", e.Message);
+        Assert.Contains("the most active of the 289 users has 2", e.Message);   // 288 reviewers with one review, one with two
     }
 }

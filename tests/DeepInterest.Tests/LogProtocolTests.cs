@@ -40,9 +40,9 @@ public class LogProtocolTests
     }
 
     [Fact]
-    public void NegativesAreNeverFromTheUsersOwnHistory()
+    public void NeverInteractedNegativesAreNeverFromTheUsersOwnHistory()
     {
-        var samples = LogProtocol.Build(Log);
+        var samples = LogProtocol.Build(Log, new LogProtocolConfig { Negatives = NegativeRule.NeverInteracted });
         foreach (var s in samples)
         {
             var own = Log.Where(b => b.User == s.User).Select(b => b.Item).ToHashSet();
@@ -51,6 +51,88 @@ public class LogProtocolTests
             Assert.Equal(s.NegativeItems.Select(i => i / 10), s.NegativeCategories);
             if (s.Label == 0f) Assert.DoesNotContain(s.Item, own);
         }
+    }
+
+    /// <summary>
+    /// 60 users × 80 clicks over 300 items (popularity ∝ 1/(rank+1)); with probability 0.3 a click repeats one of the
+    /// user's last 8 clicks. Deterministic.
+    /// </summary>
+    private static Behavior[] RepeatLog()
+    {
+        var random = new Random(11);
+        var log = new List<Behavior>();
+        double[] cumulative = [.. Enumerable.Range(0, 300).Select(r => 1.0 / (r + 1))];
+        for (int i = 1; i < cumulative.Length; i++) cumulative[i] += cumulative[i - 1];
+        for (long user = 0; user < 60; user++)
+        {
+            var items = new List<long>();
+            for (int t = 0; t < 80; t++)
+            {
+                long item;
+                if (items.Count > 0 && random.NextDouble() < 0.3) item = items[^random.Next(1, Math.Min(8, items.Count) + 1)];
+                else
+                {
+                    int rank = Array.BinarySearch(cumulative, random.NextDouble() * cumulative[^1]);
+                    item = 1000 + (rank < 0 ? ~rank : rank);
+                }
+                items.Add(item);
+                log.Add(new Behavior(user, item, item % 17, 1_000_000 + 60L * t));
+            }
+        }
+        return [.. log];
+    }
+
+    private static bool InHistory(CtrSample s) => Array.IndexOf(s.HistoryItems, s.Item) >= 0;
+
+    [Fact]
+    public void RepeatMatchedNegativesAreInTheirHistoryAsOftenAsPositives()
+    {
+        var log = RepeatLog();
+        var config = new LogProtocolConfig { MaxHistory = 20 };
+        var samples = LogProtocol.Build(log, config);
+        double Share(IEnumerable<CtrSample> part) => part.Average(s => InHistory(s) ? 1.0 : 0.0);
+        double positives = Share(samples.Where(s => s.Label == 1f)), negatives = Share(samples.Where(s => s.Label == 0f));
+        Assert.InRange(positives, 0.3, 0.7);                      // the log has repeats, so the check below has teeth
+        Assert.InRange(negatives, positives - 0.01, positives);  // equal but for windows made only of the positive's item
+        for (int i = 0; i < samples.Count; i += 2)
+        {
+            var (positive, negative) = (samples[i], samples[i + 1]);
+            Assert.NotEqual(positive.Item, negative.Item);
+            if (!InHistory(positive)) Assert.False(InHistory(negative), $"sample {i + 1}: negative {negative.Item} is in the history, its positive is not");
+        }
+        // The old rule on the same log: no negative is ever in the history, so the rule "in history ⇒ click" separates the classes.
+        var old = LogProtocol.Build(log, config with { Negatives = NegativeRule.NeverInteracted });
+        Assert.Equal(positives, Share(old.Where(s => s.Label == 1f)));
+        Assert.Equal(0.0, Share(old.Where(s => s.Label == 0f)));
+    }
+
+    [Fact]
+    public void NoNegativeIsAnItemTheUserMeetsOnlyLater()
+    {
+        var log = RepeatLog();
+        foreach (var rule in Enum.GetValues<NegativeRule>())
+        {
+            var samples = LogProtocol.Build(log, new LogProtocolConfig { MaxHistory = 20, Negatives = rule });
+            foreach (var user in samples.GroupBy(s => s.User))
+            {
+                var timeline = log.Where(b => b.User == user.Key).OrderBy(b => b.Timestamp).ToArray();
+                foreach (var negative in user.Where(s => s.Label == 0f))
+                {
+                    int position = Array.FindIndex(timeline, b => b.Timestamp == negative.Time);
+                    var past = timeline[..position].Select(b => b.Item).ToHashSet();
+                    var future = timeline[position..].Select(b => b.Item).Where(item => !past.Contains(item)).ToHashSet();
+                    Assert.DoesNotContain(negative.Item, future);
+                    Assert.True(InHistory(negative) || !past.Contains(negative.Item), $"{rule}: negative {negative.Item} is an old item outside the window");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void RepeatMatchedIsTheDefaultAndEqualsTheOldRuleOnALogWithoutRepeats()
+    {
+        Assert.Equal(NegativeRule.RepeatMatched, new LogProtocolConfig().Negatives);
+        Assert.Equal(Fingerprint(LogProtocol.Build(Log, new LogProtocolConfig { Negatives = NegativeRule.NeverInteracted })), Fingerprint(LogProtocol.Build(Log)));
     }
 
     [Fact]
@@ -77,6 +159,9 @@ public class LogProtocolTests
         var forward = LogProtocol.Build(Log, new LogProtocolConfig { Seed = 5 });
         var reversed = LogProtocol.Build(Log.Reverse().ToArray(), new LogProtocolConfig { Seed = 5 });
         Assert.Equal(Fingerprint(forward), Fingerprint(reversed));
+        var repeats = RepeatLog();
+        Assert.Equal(Fingerprint(LogProtocol.Build(repeats, new LogProtocolConfig { Seed = 5 })),
+                     Fingerprint(LogProtocol.Build(repeats.Reverse().ToArray(), new LogProtocolConfig { Seed = 5 })));
     }
 
     private static string Fingerprint(IEnumerable<CtrSample> samples) => string.Join(";", samples.Select(s =>
@@ -90,6 +175,7 @@ public class LogProtocolTests
         Assert.Contains("negative timestamp -3", badTime.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => LogProtocol.Build(Log, new LogProtocolConfig { MinHistory = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => LogProtocol.Build(Log, new LogProtocolConfig { MinHistory = 5, MaxHistory = 4 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LogProtocol.Build(Log, new LogProtocolConfig { Negatives = (NegativeRule)7 }));
         // A single user has clicked every item, so no negative exists.
         var noNegatives = Assert.Throws<InvalidOperationException>(() => LogProtocol.Build(Log.Where(b => b.User == 1).ToArray()));
         Assert.Contains("excluded", noNegatives.Message);

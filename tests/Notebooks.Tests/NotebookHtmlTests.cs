@@ -1,5 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Markdig;
+using Markdig.Extensions.Mathematics;
+using Markdig.Syntax;
 using Microsoft.DotNet.Interactive.Documents;
 using Xunit;
 
@@ -9,7 +12,7 @@ namespace DeepInterest.Notebooks.Tests;
 public class NotebookHtmlTests
 {
     [Fact]
-    public async Task ExecutedNotebookWithAChartRendersToAPageThatEmbedsPlotlyAndFetchesOnlyKaTeX()
+    public async Task ExecutedNotebookWithAChartRendersToAPageThatEmbedsPlotlyAndFetchesNothing()
     {
         var document = new InteractiveDocument(
         [
@@ -37,9 +40,8 @@ public class NotebookHtmlTests
             Assert.Contains($"<div id=\"{chartId}\"", html);                     // the chart's div, output inserted as is
             Assert.Contains($"Plotly.newPlot('{chartId}'", html);
             Assert.Single(Regex.Matches(html, @"plotly\.js v\d+\.\d+\.\d+"));   // plotly.min.js embedded once
-            var fetched = Regex.Matches(html, @"<script[^>]*\bsrc\s*=\s*""([^""]+)""").Select(m => m.Groups[1].Value).ToList();
-            Assert.NotEmpty(fetched);
-            Assert.All(fetched, src => Assert.StartsWith("https://cdn.jsdelivr.net/npm/katex@", src)); // only KaTeX, never plotly
+            Assert.DoesNotMatch(@"<script[^>]*\bsrc\s*=", html);                // no script fetched: plotly embedded, math is MathML
+            Assert.DoesNotMatch(@"<link\b", html);
             Assert.Contains("window.requirejs = window.require", html);
             Assert.Contains("<h1>Loss</h1>", html);
             Assert.Contains("<strong>training</strong>", html);
@@ -80,14 +82,16 @@ public class NotebookHtmlTests
         var body = html[html.IndexOf("<body>", StringComparison.Ordinal)..];
 
         Assert.Contains("<h2>Scores</h2>", body);
-        Assert.Contains("<span class=\"math\">\\(x^2\\)</span>", body);
+        Assert.Contains("<math><msup><mi>x</mi><mn class=\"tml-sml-pad\">2</mn></msup></math>", body); // inline MathML, no TeX
         Assert.Contains("<code>$not math$</code>", body);                       // no math inside code spans
         Assert.Contains("<a href=\"https://arxiv.org/abs/1706.06978\">the paper</a>", body);
         Assert.Contains("<a href=\"https://example.org\">https://example.org</a>", body); // auto-link
         Assert.Contains("<del>old</del>", body);                                // emphasis extras
         Assert.Matches(@"<table>\s*<thead>\s*<tr>\s*<th>name</th>\s*<th>score</th>", body);
-        Assert.Matches(@"<td>dot</td>\s*<td><span class=""math"">\\\(e_j\^\\top e_c\\\)</span></td>", body);
-        Assert.Matches(@"<div class=""math"">\s*\\\[\s*a &lt; b\s*\\\]\s*</div>", body);
+        Assert.Matches(@"<td>dot</td>\s*<td><math><mrow><msubsup><mi>e</mi><mi>j</mi><mi class=""tml-sml-pad"">⊤</mi></msubsup><msub><mi>e</mi><mi>c</mi></msub></mrow></math></td>", body);
+        Assert.Matches(@"<math display=""block"" class=""tml-display"" style=""display:block math;""><mrow><mi>a</mi><mo>&lt;</mo><mi>b</mi></mrow></math>", body);
+        Assert.DoesNotContain("\\(", body);
+        Assert.DoesNotContain("\\[", body);
         Assert.Matches(@"<ol>\s*<li>first</li>\s*<li>second</li>\s*</ol>", body);
         Assert.Contains("<pre><code class=\"language-csharp\">var x = a &lt; b;\n</code></pre>", body);
         Assert.DoesNotContain("<script", body);                                 // raw HTML is text, not markup
@@ -95,17 +99,90 @@ public class NotebookHtmlTests
     }
 
     [Fact]
-    public void KaTeXIsLoadedDeferredAndPinnedAndTypesetsOnlyMarkdigsMathDelimiters()
+    public void PagesCarryTemmlsStylesheetWithItsFontInlinedAndLoadNothing()
     {
         var html = NotebookHtml.Render("{\"cells\": []}", "t", plotlyJs: "");
         var head = html[..html.IndexOf("<body>", StringComparison.Ordinal)];
 
-        Assert.Matches(@"<link rel=""stylesheet"" href=""https://cdn\.jsdelivr\.net/npm/katex@\d+\.\d+\.\d+/dist/katex\.min\.css"" integrity=""sha384-", head);
-        Assert.Matches(@"<script defer src=""https://cdn\.jsdelivr\.net/npm/katex@\d+\.\d+\.\d+/dist/katex\.min\.js"" integrity=""sha384-", head);
-        Assert.Matches(@"<script defer src=""https://cdn\.jsdelivr\.net/npm/katex@\d+\.\d+\.\d+/dist/contrib/auto-render\.min\.js"" integrity=""sha384-[^""]+"" crossorigin=""anonymous""\s+onload=""document\.querySelectorAll\('\.math'\)", head);
-        Assert.Contains(@"{ left: '\\[', right: '\\]', display: true }", head); // JS string '\\[' is the two characters \[
-        Assert.Contains(@"{ left: '\\(', right: '\\)', display: false }", head);
-        Assert.Single(Regex.Matches(head, @"katex@(\d+\.\d+\.\d+)").Select(m => m.Groups[1].Value).Distinct()); // one version
+        Assert.Contains("math.tml-display", head);                                  // temml's CSS, inlined
+        Assert.Matches(@"@font-face \{\s*font-family: 'Temml';\s*src: url\(data:font/woff2;base64,[A-Za-z0-9+/=]{1000,}\) format\('woff2'\)", head);
+        Assert.DoesNotContain("url('Temml.woff2')", head);                          // no file beside the page
+        Assert.DoesNotMatch(@"url\(\s*['""]?(https?:|//)", head);                      // no CDN
+        Assert.DoesNotMatch(@"\b(src|href)\s*=", head);
+    }
+
+    /// <summary>Every formula of every course notebook's markdown; the HTML of the unexecuted notebook is enough.</summary>
+    [Theory]
+    [MemberData(nameof(NotebookExecutionTests.Notebooks), MemberType = typeof(NotebookExecutionTests))]
+    public void EveryFormulaOfTheCourseBecomesMathMlWithNoTeXLeft(string notebook)
+    {
+        var ipynb = File.ReadAllText(Path.Combine(NotebookExecutionTests.RepoRoot, "notebooks", notebook));
+        var formulas = CountFormulas(ipynb);
+
+        var html = NotebookHtml.Render(ipynb, notebook, plotlyJs: "");
+
+        Assert.True(formulas > 0, $"{notebook} has no formula: the test would check nothing");
+        Assert.Equal(formulas, Regex.Matches(html, "<math[ >]").Count);
+        Assert.DoesNotContain("temml-error", html);
+        // Code (cells, spans) may hold '$' and '\(' as C#; everything else the reader sees must have no TeX delimiter.
+        var prose = Regex.Replace(html, @"<pre[\s\S]*?</pre>|<code>[\s\S]*?</code>|<style>[\s\S]*?</style>", "");
+        foreach (var delimiter in new[] { "$", "\\(", "\\[" })
+        {
+            var at = prose.IndexOf(delimiter, StringComparison.Ordinal);
+            Assert.True(at < 0, $"{notebook}: raw TeX '{delimiter}' left in the page: …{(at < 0 ? "" : prose.Substring(Math.Max(0, at - 80), Math.Min(160, prose.Length - Math.Max(0, at - 80))))}…");
+        }
+    }
+
+    /// <summary>Math elements Markdig finds in the markdown cells: the number of formulas a page must typeset.</summary>
+    private static int CountFormulas(string ipynb)
+    {
+        var pipeline = new MarkdownPipelineBuilder().UsePipeTables().UseEmphasisExtras().UseAutoLinks().UseMathematics().DisableHtml().Build();
+        using var notebook = JsonDocument.Parse(ipynb);
+        return notebook.RootElement.GetProperty("cells").EnumerateArray()
+            .Where(c => c.GetProperty("cell_type").GetString() == "markdown")
+            .Select(c => string.Concat(c.GetProperty("source").EnumerateArray().Select(l => l.GetString())))
+            .Sum(source => Markdown.Parse(source, pipeline).Descendants().Count(d => d is MathInline or MathBlock));
+    }
+
+    [Fact]
+    public void FormulaTemmlCannotParseFailsThePageNamingNotebookCellAndFormula()
+    {
+        var notebook = JsonSerializer.Serialize(new
+        {
+            cells = new object[]
+            {
+                new { cell_type = "markdown", source = "# fine $x_1$" },
+                new { cell_type = "code", source = "var x = 1;", outputs = Array.Empty<object>() },
+                new { cell_type = "markdown", source = "A typo: $\\sigam(x)$." },
+            },
+            nbformat = 4,
+        });
+
+        var error = Assert.Throws<InvalidDataException>(() => NotebookHtml.Render(notebook, "typo.ipynb", plotlyJs: ""));
+
+        Assert.Contains("notebook 'typo.ipynb', cell 3 (markdown)", error.Message);
+        Assert.Contains("`\\sigam(x)`", error.Message);
+        Assert.Contains("Unsupported function name: \\sigam", error.Message);        // temml's reason
+        Assert.DoesNotContain("\n", error.Message);                                 // one line for the console
+    }
+
+    [Fact]
+    public void UnbalancedBracesAreAnErrorNotRedTextInThePage()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => MathMl.FromTex("\\frac{1}{2", display: false));
+        Assert.Contains("`\\frac{1}{2`", error.Message);
+    }
+
+    [Fact]
+    public void ConversionIsSafeFromManyThreadsAtOnce()
+    {
+        var expected = MathMl.FromTex("\\sum_j a_j e_j", display: true);
+        var results = new string[32];
+
+        Parallel.For(0, results.Length, i => results[i] = MathMl.FromTex("\\sum_j a_j e_j", display: true));
+
+        Assert.All(results, r => Assert.Equal(expected, r));
+        Assert.Contains("<munder><mo movablelimits=\"false\">∑</mo><mi>j</mi></munder>", expected);
     }
 
     [Fact]

@@ -21,12 +21,9 @@ public class ShadowedLibTorchTests(ITestOutputHelper output)
     public void NotebookSetupLoadsItsOwnLibTorchWhenAnotherComesFirstOnTheLibraryPath()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "the library-path lookup this guards against is Linux's");
-        var foreign = new[] { "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib64/libz.so.1" }.First(File.Exists);
-        var decoy = Directory.CreateTempSubdirectory("decoy-libtorch-").FullName;
+        var decoy = CreateDecoyFolder();
         try
         {
-            foreach (var name in new[] { "libtorch_cpu.so", "libtorch.so", "libc10.so" })
-                File.Copy(foreign, Path.Combine(decoy, name));
             var start = new ProcessStartInfo("dotnet", ["test", typeof(ShadowedLibTorchTests).Assembly.Location,
                 "--filter", $"FullyQualifiedName~{nameof(ShadowedLibTorchTests)}.{nameof(SetupCellInAProcessWithADecoyLibTorch)}",
                 "--logger", "console;verbosity=normal"])
@@ -45,6 +42,16 @@ public class ShadowedLibTorchTests(ITestOutputHelper output)
             Assert.Matches(@"Passed:\s+1\b", stdout); // it ran, and was not skipped
         }
         finally { Directory.Delete(decoy, recursive: true); }
+    }
+
+    /// <summary>A new temporary folder holding a foreign shared object (zlib) under libtorch's file names; the caller deletes it.</summary>
+    internal static string CreateDecoyFolder()
+    {
+        var foreign = new[] { "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib64/libz.so.1" }.First(File.Exists);
+        var decoy = Directory.CreateTempSubdirectory("decoy-libtorch-").FullName;
+        foreach (var name in new[] { "libtorch_cpu.so", "libtorch.so", "libc10.so" })
+            File.Copy(foreign, Path.Combine(decoy, name));
+        return decoy;
     }
 
     /// <summary>The child's half: skipped unless the parent above started this process with the decoy first on LD_LIBRARY_PATH.</summary>

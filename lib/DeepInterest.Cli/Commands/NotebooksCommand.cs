@@ -16,7 +16,7 @@ internal static class NotebooksCommand
         var smoke = new Option<bool>("--smoke") { Description = "tiny sizes (DEEPINTEREST_SMOKE=1), as the tests run them" };
         var folder = UserInput.NotebookFolder(names);
         var output = UserInput.OutputFolder("--out", "folder for the executed copies", Path.Combine("artifacts", "notebooks"));
-        var run = new Command("run", "Execute notebooks headless; write executed copies with their outputs and an offline HTML page of each") { names, smoke, folder, output };
+        var run = new Command("run", "Execute notebooks headless; write executed copies with their outputs, an offline HTML page of each and index.html, the course outline") { names, smoke, folder, output };
         run.SetAction(parse => RunAsync(parse.GetValue(names) ?? [], parse.GetValue(smoke), parse.GetValue(folder)!, parse.GetValue(output)!));
         return new Command("notebooks", "The course notebooks without VS Code") { run };
     }
@@ -32,10 +32,8 @@ internal static class NotebooksCommand
             AnsiConsole.MarkupLineInterpolated($"[bold]{Path.GetFileName(path)}[/]{(smoke ? " (smoke)" : "")}");
             var result = await NotebookRunner.RunAsync(path, new RunOptions(Smoke: smoke, OutputDirectory: outputFolder),
                 cell => AnsiConsole.MarkupLine($"  cell {cell.Index,3} {(cell.Succeeded ? "[green]ok[/]" : "[red]FAILED[/]")} {cell.Elapsed.TotalSeconds,6:F1} s"));
-            // An offline HTML page next to the executed copy: readable in any browser, charts included.
-            var page = NotebookHtml.WriteFile(result.ExecutedPath!);
             if (result.Succeeded)
-                AnsiConsole.MarkupLineInterpolated($"  [green]done[/] in {result.Elapsed.TotalSeconds:F1} s → {result.ExecutedPath}, {page}");
+                AnsiConsole.MarkupLineInterpolated($"  [green]done[/] in {result.Elapsed.TotalSeconds:F1} s → {result.ExecutedPath}");
             else
             {
                 failed++;
@@ -43,6 +41,18 @@ internal static class NotebooksCommand
             }
         }
         AnsiConsole.MarkupLineInterpolated($"{chosen.Count - failed} of {chosen.Count} notebooks ran green; executed copies in {outputFolder}");
+        // The course site: an offline HTML page of every executed copy in the folder (this run's and earlier ones), charts
+        // and math included, linked by index.html, the outline of the whole course.
+        try
+        {
+            var index = CourseSite.Write(folder, outputFolder);
+            AnsiConsole.MarkupLineInterpolated($"course site: {index}");
+        }
+        catch (InvalidDataException error)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]the course site could not be written: {error.Message}[/]");
+            return 1;
+        }
         return failed == 0 ? 0 : 1;
     }
 }

@@ -2,7 +2,8 @@ namespace DeepInterest.Data;
 
 /// <summary>
 /// A data set ready for training: train / validation / test samples and the vocabularies built from the training
-/// samples only. <see cref="Log"/> is the behaviour log it came from, when there is one (for tables and plots).
+/// samples only (ids of fewer than <see cref="VocabularyConfig.MinCount"/> training users map to out-of-vocabulary).
+/// <see cref="Log"/> is the behaviour log it came from, when there is one (for tables and plots).
 /// </summary>
 public sealed class CtrDataset
 {
@@ -13,7 +14,9 @@ public sealed class CtrDataset
     public FeatureVocabulary Vocabulary { get; }
     public IReadOnlyList<Behavior>? Log { get; init; }
 
-    public CtrDataset(string name, IReadOnlyList<CtrSample> train, IReadOnlyList<CtrSample> validation, IReadOnlyList<CtrSample> test)
+    /// <param name="vocabulary">How the vocabularies are built; null = <see cref="VocabularyConfig"/>'s defaults.</param>
+    public CtrDataset(string name, IReadOnlyList<CtrSample> train, IReadOnlyList<CtrSample> validation, IReadOnlyList<CtrSample> test,
+        VocabularyConfig? vocabulary = null)
     {
         if (train.Count == 0) throw new InvalidDataException($"{name}: the training split is empty");
         if (test.Count == 0) throw new InvalidDataException($"{name}: the test split is empty");
@@ -21,7 +24,7 @@ public sealed class CtrDataset
         Train = train;
         Validation = validation;
         Test = test;
-        Vocabulary = FeatureVocabulary.Build(train);
+        Vocabulary = FeatureVocabulary.Build(train, vocabulary ?? new VocabularyConfig());
     }
 
     public override string ToString() => $"{Name}: {Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples, {Vocabulary.Items.Size - 2:N0} items, {Vocabulary.Categories.Size - 2:N0} categories";

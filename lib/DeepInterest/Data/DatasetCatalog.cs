@@ -3,6 +3,15 @@ using DeepInterest.Data.Loaders;
 
 namespace DeepInterest.Data;
 
+/// <summary>How a named data set is turned into samples and vocabularies (the seed is passed on its own).</summary>
+public sealed record DatasetOptions
+{
+    /// <summary>The negative rule of the log protocol (behaviour logs only: <see cref="DatasetCatalog.UsesLogProtocol"/>).</summary>
+    public NegativeRule Negatives { get; init; } = NegativeRule.RepeatMatched;
+    /// <summary>How the training vocabularies are built (every data set).</summary>
+    public VocabularyConfig Vocabulary { get; init; } = new();
+}
+
 /// <summary>
 /// The data sets <c>compare --data NAME</c> and the notebooks know by name: the built-in synthetic ones and the real
 /// ones (data/README.md, "Real data sets"), which read their files from a data folder — by default
@@ -12,9 +21,9 @@ namespace DeepInterest.Data;
 public static class DatasetCatalog
 {
     /// <summary>A real data set: the download that provides its files, what it needs in the data folder, and its reader.</summary>
-    private sealed record RealSource(DatasetEntry Download, string ExpectedFiles, Func<string, int, CtrDataset> Load);
+    private sealed record RealSource(DatasetEntry Download, string ExpectedFiles, Func<string, int, DatasetOptions, CtrDataset> Load, bool FromLog = true);
 
-    private sealed record Entry(string Description, Func<string?, int, CtrDataset> Load, RealSource? Real = null);
+    private sealed record Entry(string Description, Func<string?, int, DatasetOptions, CtrDataset> Load, RealSource? Real = null);
 
     private const string MovieLensFiles =
         "ratings.csv + movies.csv (ml-latest-small, ml-25m, …), u.data + u.item (ml-100k) or ratings.dat + movies.dat (ml-1m)";
@@ -22,18 +31,18 @@ public static class DatasetCatalog
     private static readonly Dictionary<string, Entry> registry = new(StringComparer.OrdinalIgnoreCase)
     {
         ["synthetic"] = new("built-in synthetic data, default size (planted interests, drift and sessions; data/README.md)",
-            (_, seed) => SyntheticData.Generate(SyntheticConfig.Default with { Seed = seed }).ToDataset(seed)),
+            (_, seed, options) => SyntheticData.Generate(SyntheticConfig.Default with { Seed = seed }).ToDataset(seed, options.Vocabulary)),
         ["synthetic-tiny"] = new("built-in synthetic data, tiny (tests, smoke runs)",
-            (_, seed) => SyntheticData.Generate(SyntheticConfig.Tiny with { Seed = seed }).ToDataset(seed)),
+            (_, seed, options) => SyntheticData.Generate(SyntheticConfig.Tiny with { Seed = seed }).ToDataset(seed, options.Vocabulary)),
         ["synthetic-large"] = new("built-in synthetic data, large",
-            (_, seed) => SyntheticData.Generate(SyntheticConfig.Large with { Seed = seed }).ToDataset(seed)),
+            (_, seed, options) => SyntheticData.Generate(SyntheticConfig.Large with { Seed = seed }).ToDataset(seed, options.Vocabulary)),
         [DownloadCatalog.MovieLensSmall.Name] = Real("MovieLens latest-small ratings as clicks, log protocol, split by user",
             new(DownloadCatalog.MovieLensSmall, MovieLensFiles, RealDatasets.MovieLens)),
         [DownloadCatalog.MovieLens1M.Name] = Real("MovieLens 1M ratings as clicks, log protocol, split by user",
             new(DownloadCatalog.MovieLens1M, MovieLensFiles, RealDatasets.MovieLens)),
         [DownloadCatalog.AmazonBooksDien.Name] = Real("DIEN's preprocessed Amazon Books split, used as is (+ validation slice of train users)",
             new(DownloadCatalog.AmazonBooksDien, "local_train_splitByUser, local_test_splitByUser and item-info (or local_train, local_test)",
-                RealDatasets.AmazonBooksDien)),
+                RealDatasets.AmazonBooksDien, FromLog: false)),
         [DownloadCatalog.AmazonElectronics.Name] = Real("raw Amazon reviews as clicks (Electronics, or any category's file in --data-dir), log protocol, split by user",
             new(DownloadCatalog.AmazonElectronics, "one reviews_<Category>_5.json(.gz), optionally meta_<Category>.json(.gz)", RealDatasets.AmazonReviews)),
         [DownloadCatalog.Taobao.Name] = Real("Taobao UserBehavior events as clicks, log protocol, split by user",
@@ -58,13 +67,18 @@ public static class DatasetCatalog
     /// <summary>The folder a real data set is read from when no data folder is given; null for synthetic sets.</summary>
     public static string? DefaultDataDirectory(string name) => Lookup(name).Real is { } real ? DownloadCatalog.DefaultFolder(real.Download.Name) : null;
 
+    /// <summary>Whether the set's samples come from <see cref="LogProtocol"/> (so <see cref="DatasetOptions.Negatives"/> applies).</summary>
+    public static bool UsesLogProtocol(string name) => Lookup(name).Real is { FromLog: true };
+
     /// <param name="name">One of <see cref="Names"/> or <see cref="Aliases"/> (case-insensitive).</param>
     /// <param name="dataDir">Folder (or, for taobao and amazon-electronics, file) of a real data set; null = <see cref="DefaultDataDirectory"/>. Ignored by the synthetic sets.</param>
     /// <param name="seed">Seeds generation, negative sampling and splits.</param>
-    public static CtrDataset Load(string name, string? dataDir = null, int seed = 42) => Lookup(name).Load(dataDir, seed);
+    /// <param name="options">Negative rule and vocabulary settings; null = the defaults.</param>
+    public static CtrDataset Load(string name, string? dataDir = null, int seed = 42, DatasetOptions? options = null) =>
+        Lookup(name).Load(dataDir, seed, options ?? new DatasetOptions());
 
     private static Entry Real(string description, RealSource source) =>
-        new($"{description}; needs {source.ExpectedFiles} (data download {source.Download.Name})", (dataDir, seed) => LoadReal(source, dataDir, seed), source);
+        new($"{description}; needs {source.ExpectedFiles} (data download {source.Download.Name})", (dataDir, seed, options) => LoadReal(source, dataDir, seed, options), source);
 
     /// <summary>
     /// What is wrong when a real data set's folder (or file) is not there — <paramref name="dataDir"/>, or the default
@@ -89,13 +103,13 @@ public static class DatasetCatalog
         "the default data folder) or pass the folder that holds them with --data-dir DIR.";
 
     /// <summary>Loads a real data set, turning a missing folder or file into an error that says what to put where and how to get it.</summary>
-    private static CtrDataset LoadReal(RealSource source, string? dataDir, int seed)
+    private static CtrDataset LoadReal(RealSource source, string? dataDir, int seed, DatasetOptions options)
     {
         if (MissingDataProblem(source, dataDir) is { } problem) throw new DirectoryNotFoundException(problem);
         var folder = FolderOf(source, dataDir);
         try
         {
-            return source.Load(folder, seed);
+            return source.Load(folder, seed, options);
         }
         catch (IOException e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -1,5 +1,24 @@
 namespace DeepInterest.Data;
 
+/// <summary>How <see cref="LogProtocol"/> draws the negative of each positive (data/README.md, "Log protocol").</summary>
+public enum NegativeRule
+{
+    /// <summary>
+    /// The negative is in the history window exactly when the positive is: when the positive repeats an item of its
+    /// window, the negative is the item of a uniformly drawn other event of that window (never the positive's item);
+    /// otherwise it is drawn by popularity among the items the user never interacted with. So "the candidate is in the
+    /// history" is as frequent among negatives as among positives — for the data set, for each user and for each
+    /// history — and carries no information about the label.
+    /// </summary>
+    RepeatMatched,
+    /// <summary>
+    /// Always drawn by popularity among the items the user never interacted with (the kit's rule before the fix). A
+    /// negative is then never in the history, so on logs with repeats (Taobao) the rule "candidate in history ⇒ click"
+    /// separates the classes by itself.
+    /// </summary>
+    NeverInteracted,
+}
+
 /// <summary>Settings of <see cref="LogProtocol"/>.</summary>
 public sealed record LogProtocolConfig
 {
@@ -9,9 +28,12 @@ public sealed record LogProtocolConfig
     public int MaxHistory { get; init; } = 50;
     /// <summary>Seeds the negative sampling (per user, so the result does not depend on the order of users).</summary>
     public int Seed { get; init; } = 42;
+    /// <summary>How each positive's negative is drawn.</summary>
+    public NegativeRule Negatives { get; init; } = NegativeRule.RepeatMatched;
 
     internal void Validate()
     {
+        if (!Enum.IsDefined(Negatives)) throw new ArgumentOutOfRangeException(nameof(Negatives), Negatives, "unknown negative rule");
         if (MinHistory < 1) throw new ArgumentOutOfRangeException(nameof(MinHistory), MinHistory, "the minimum history must be at least 1 event");
         if (MaxHistory < MinHistory) throw new ArgumentOutOfRangeException(nameof(MaxHistory), MaxHistory, $"the maximum history must be at least the minimum history ({MinHistory})");
     }
@@ -23,13 +45,15 @@ public sealed record LogProtocolConfig
 /// <list type="number">
 /// <item>Events are grouped by user and stably sorted by timestamp (input order breaks ties; unsorted input is fine).</item>
 /// <item>Every event with at least <see cref="LogProtocolConfig.MinHistory"/> earlier events of its user gives a
-/// positive sample (the event, label 1) and a negative sample (label 0): a popularity-sampled item the user never
-/// interacted with, with the same history and time. The history is the at most <see cref="LogProtocolConfig.MaxHistory"/>
-/// most recent earlier events.</item>
+/// positive sample (the event, label 1) and a negative sample (label 0) with the same history and time. The history is
+/// the at most <see cref="LogProtocolConfig.MaxHistory"/> most recent earlier events. The negative follows
+/// <see cref="LogProtocolConfig.Negatives"/>: by default (<see cref="NegativeRule.RepeatMatched"/>) another item of the
+/// window when the positive repeats an item of its window, else a popularity-sampled item the user never interacted
+/// with; never an item the user meets only later.</item>
 /// <item>Each event gets one negative item for DIEN's auxiliary loss, drawn once per event, so every sample whose
 /// history contains that event carries the same negative at that step.</item>
 /// </list>
-/// Popularity for both kinds of negatives is the item's number of events in the whole log (the category is that of
+/// Popularity for the negatives drawn outside the window and the auxiliary ones is the item's number of events in the whole log (the category is that of
 /// its first event); "not in the user's history" means none of the items of any of the user's events.
 /// Output: users in ascending id, each user's samples in time order, positive before negative.
 /// </summary>
@@ -80,9 +104,27 @@ public static class LogProtocol
                 Time = times[position],
                 Label = 1f,
             };
-            var (negative, negativeCategory) = sampler.Sample(rng, own);
+            var (negative, negativeCategory) = config.Negatives == NegativeRule.RepeatMatched
+                ? WindowNegative(rng, positive.HistoryItems, positive.HistoryCategories, positive.Item) ?? sampler.Sample(rng, own)
+                : sampler.Sample(rng, own);
             samples.Add(positive);
             samples.Add(positive with { Item = negative, Category = negativeCategory, Label = 0f });
         }
+    }
+
+    /// <summary>
+    /// When <paramref name="positive"/> is in the window: the item and category of a uniformly drawn event of the window
+    /// whose item is another one. Null when the positive is not in the window, or when every event of the window is
+    /// the positive's item (then the negative comes from outside, the only case where the two differ).
+    /// </summary>
+    private static (long Item, long Category)? WindowNegative(Random rng, long[] window, long[] windowCategories, long positive)
+    {
+        if (Array.IndexOf(window, positive) < 0) return null;
+        int others = window.Count(item => item != positive);
+        if (others == 0) return null;
+        int pick = rng.Next(others);
+        for (int i = 0; i < window.Length; i++)
+            if (window[i] != positive && pick-- == 0) return (window[i], windowCategories[i]);
+        throw new InvalidOperationException("unreachable: the window's other events were counted above");
     }
 }

@@ -3,7 +3,7 @@ namespace DeepInterest.Data.Loaders;
 /// <summary>
 /// The real data sets as <see cref="CtrDataset"/>s, the way <c>compare --data NAME --data-dir DIR</c> uses them
 /// (data/README.md, "Real data sets"). Behaviour logs (MovieLens, Taobao, raw Amazon reviews) go through the standard
-/// <see cref="LogProtocol"/> (every event a click, history ≤ 50, one popularity-sampled negative per positive) and
+/// <see cref="LogProtocol"/> (every event a click, history ≤ 50, one negative per positive by <see cref="DatasetOptions.Negatives"/>) and
 /// <see cref="Splits.ByUser"/> (10% of the users test, 10% of the rest validation); DIEN's Amazon Books split is used as
 /// it is, with a validation slice of its training users.
 /// </summary>
@@ -13,44 +13,50 @@ public static class RealDatasets
     public const double HeldOutUserFraction = 0.1;
 
     /// <summary>MovieLens in any of its three layouts (<see cref="MovieLensLoader"/>); every rating is a click.</summary>
-    public static CtrDataset MovieLens(string folder, int seed) => FromLog(MovieLensLoader.Load(folder), seed);
+    public static CtrDataset MovieLens(string folder, int seed, DatasetOptions? options = null) => FromLog(MovieLensLoader.Load(folder), seed, options);
 
     /// <summary>Taobao UserBehavior: <c>UserBehavior.csv</c> in the folder, else its only <c>UserBehavior*.csv</c>
     /// (e.g. a head sample), or the file itself. Every event (pv, cart, fav, buy) is a click.</summary>
-    public static CtrDataset Taobao(string folderOrFile, int seed) =>
-        FromLog(TaobaoLoader.Load(FindFile(folderOrFile, TaobaoLoader.FileName, "UserBehavior*.csv", "Taobao")), seed);
+    public static CtrDataset Taobao(string folderOrFile, int seed, DatasetOptions? options = null) =>
+        FromLog(TaobaoLoader.Load(FindFile(folderOrFile, TaobaoLoader.FileName, "UserBehavior*.csv", "Taobao")), seed, options);
 
     /// <summary>Raw Amazon reviews: the folder's only <c>reviews_*.json</c> / <c>.json.gz</c> file (or the file itself),
     /// with <c>meta_&lt;Category&gt;.json(.gz)</c> beside it when present; every review is a click.</summary>
-    public static CtrDataset AmazonReviews(string folderOrFile, int seed)
+    public static CtrDataset AmazonReviews(string folderOrFile, int seed, DatasetOptions? options = null)
     {
         var reviews = FindFile(folderOrFile, null, "reviews_*.json*", "Amazon reviews");
-        return FromLog(AmazonReviewsLoader.Load(reviews, MetaFileFor(reviews)), seed);
+        return FromLog(AmazonReviewsLoader.Load(reviews, MetaFileFor(reviews)), seed, options);
     }
 
     /// <summary>DIEN's preprocessed Amazon Books: their train file → train minus a seeded validation slice of
     /// <see cref="HeldOutUserFraction"/> of its users (none when it has a single user), their test file → test.</summary>
-    public static CtrDataset AmazonBooksDien(string folder, int seed)
+    public static CtrDataset AmazonBooksDien(string folder, int seed, DatasetOptions? options = null)
     {
+        var vocabulary = (options ?? new DatasetOptions()).Vocabulary;
         var data = DienBooksLoader.Load(folder, new LoadOptions { Seed = seed });
         if (data.Train.Select(s => s.User).Distinct().Take(2).Count() < 2)
-            return new CtrDataset("DIEN Amazon Books", data.Train, [], data.Test);
+            return new CtrDataset("DIEN Amazon Books", data.Train, [], data.Test, vocabulary);
         // Splits.ByUser's "test" share is the validation slice here: the real test split is DIEN's own file.
         var slice = Splits.ByUser(data.Train, testFraction: HeldOutUserFraction, validationFraction: 0, seed: seed);
-        return new CtrDataset("DIEN Amazon Books", slice.Train, slice.Test, data.Test);
+        return new CtrDataset("DIEN Amazon Books", slice.Train, slice.Test, data.Test, vocabulary);
     }
 
     /// <summary>The standard log protocol and a split by user, seeded by <paramref name="seed"/>.</summary>
-    public static CtrDataset FromLog(BehaviorLogData log, int seed)
+    public static CtrDataset FromLog(BehaviorLogData log, int seed, DatasetOptions? options = null)
     {
-        var config = new LogProtocolConfig { Seed = seed };
+        options ??= new DatasetOptions();
+        var config = new LogProtocolConfig { Seed = seed, Negatives = options.Negatives };
         var samples = LogProtocol.Build(log.Behaviors, config);
         int users = samples.Select(s => s.User).Distinct().Take(2).Count();
         if (users < 2)
-            throw new InvalidDataException($"{log.Name}: {users} user(s) have more than {config.MinHistory} events, so the log " +
-                                           $"protocol gives samples for fewer than the 2 users a split by user needs ({log.Report})");
+        {
+            var perUser = log.Behaviors.GroupBy(b => b.User).Select(g => g.Count()).ToList();
+            throw new InvalidDataException($"{log.Name}: {users} user(s) have more than {config.MinHistory} events (the most active of the " +
+                                           $"{perUser.Count:N0} users has {perUser.Max():N0}), so the log protocol gives samples for fewer than " +
+                                           $"the 2 users a split by user needs ({log.Report})");
+        }
         var split = Splits.ByUser(samples, HeldOutUserFraction, HeldOutUserFraction, seed);
-        return split.ToDataset(log.Name, log.Behaviors);
+        return split.ToDataset(log.Name, log.Behaviors, options.Vocabulary);
     }
 
     /// <summary>The file itself; else <paramref name="preferred"/> in the folder; else the folder's only file matching <paramref name="pattern"/>.</summary>

@@ -10,9 +10,10 @@ public sealed class SyntheticWorld
     /// <summary>Impressions with label, planted <see cref="CtrSample.ClickProbability"/> and <see cref="CtrSample.Relevance"/>.</summary>
     public required IReadOnlyList<CtrSample> Samples { get; init; }
 
-    /// <summary>Splits <see cref="Samples"/> by user (10% test users, 10% of the rest validation) into a data set.</summary>
-    public CtrDataset ToDataset(int seed) =>
-        Splits.ByUser(Samples, seed: seed).ToDataset($"synthetic ({Config.Users:N0} users, seed {Config.Seed})", Log);
+    /// <summary>Splits <see cref="Samples"/> by user (10% test users, 10% of the rest validation) into a data set
+    /// (null <paramref name="vocabulary"/> = the defaults).</summary>
+    public CtrDataset ToDataset(int seed, VocabularyConfig? vocabulary = null) =>
+        Splits.ByUser(Samples, seed: seed).ToDataset($"synthetic ({Config.Users:N0} users, seed {Config.Seed})", Log, vocabulary);
 }
 
 /// <summary>
