@@ -17,7 +17,7 @@ public sealed class CheckpointTests : IDisposable
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
     }
 
-    private MeanPoolCtrModel NewModel() => new(FeatureSpace.From(data.Vocabulary));
+    private MeanPoolCtrModel NewModel() => new(MeanPoolCtrModel.Space(data));
 
     private double[] Scores(MeanPoolCtrModel model) => trainer.Predict(model, data.Test, data.Vocabulary).Probabilities;
 

@@ -158,6 +158,35 @@ public class DienTests
         AssertClose(x2.grad!, x1.grad!, 1e-5);
     }
 
+    [Fact]
+    public void AuthorsSoftmaxAttentionScoresAPReLUOfTheProjectedCandidate()
+    {
+        // din_fcn_attention: q = PReLU(W e_c + b), slopes starting at 0.1, then the activation unit with a softmax.
+        torch.manual_seed(4);
+        const int H = 3;
+        var layer = new InterestEvolution(H, 2, InterestEvolutionKind.Augru, EvolutionAttention.ActivationUnitSoftmax);
+        var parameters = layer.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Equal([0.1f, 0.1f, 0.1f], parameters["queryActivation.weight"].data<float>().ToArray(), new FloatTolerance(1e-7f));
+        using (no_grad())
+        {
+            parameters["attentionWeight.weight"].copy_(tensor(new[] { 1f, 0, 0, 1, -1, -1 }, [H, 2]));
+            parameters["attentionWeight.bias"].copy_(tensor(new[] { 0f, 0, 0.5f }));
+        }
+        using var states = randn(1, 4, H);
+        using var mask = tensor(new[] { false, true, true, true }, [1, 4]);
+        using var candidate = tensor(new[] { -2f, 1 }, [1, 2]);
+        float[] z = [-2, 1, 1.5f];                                                          // W e_c + b
+        using var query = tensor(z.Select(v => v > 0 ? v : 0.1f * v).ToArray(), [1, H]);   // PReLU by hand
+        var unit = (LocalActivationUnit)layer.named_children().Single(c => c.name == "activationUnit").module;
+        var expected = unit.forward(states, query, mask).Weights;                          // (1, 4)
+        var attention = layer.forward(states, candidate, mask).Attention!;
+        Assert.True(attention.allclose(expected, rtol: 1e-5, atol: 1e-7));
+        Assert.False(attention.allclose(unit.forward(states, tensor(z, [1, H]), mask).Weights, rtol: 1e-3, atol: 1e-5));
+        // The other variants keep W e_c (+ b) as it is.
+        foreach (var other in new[] { EvolutionAttention.ActivationUnitGate, EvolutionAttention.Bilinear })
+            Assert.DoesNotContain(new InterestEvolution(H, 2, InterestEvolutionKind.Augru, other).named_parameters(), p => p.name.StartsWith("queryActivation"));
+    }
+
     [Theory]
     [InlineData(InterestEvolutionKind.Gru)]
     [InlineData(InterestEvolutionKind.Aigru)]

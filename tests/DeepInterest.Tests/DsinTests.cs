@@ -136,6 +136,65 @@ public class DsinTests(ITestOutputHelper output)
         Assert.True(extractor.call(garbage, mask).allclose(y, atol: 1e-5));
     }
 
+    [Fact]
+    public void BlindedExtractorKeepsBehavioursFromAttendingToThemselves()
+    {
+        // Sessions (L = 4): two real behaviours, one, none. Same weights with and without blinding.
+        var mask = tensor(new[] { true, true, false, false, false, true, false, false, false, false, false, false }, [1, 3, 4]);
+        SessionInterestExtractor Make(bool blinding)
+        {
+            manual_seed(3);
+            var extractor = new SessionInterestExtractor(dim: 8, heads: 2, blinding);
+            extractor.eval();
+            return extractor;
+        }
+        var (blind, open) = (Make(true), Make(false));
+        manual_seed(4);
+        var x = randn(1, 3, 4, 8);
+        var y = blind.call(x, mask);
+        Assert.Equal([1L, 3, 8], y.shape);
+        Assert.True(y.isfinite().all().item<bool>());
+        Assert.Equal(0f, y[0, 2].abs().sum().item<float>());                        // empty session
+        Assert.True(y[0, 1].allclose(open.call(x, mask)[0, 1], atol: 1e-6));         // alone: attends to itself
+        Assert.False(y[0, 0].allclose(open.call(x, mask)[0, 0], atol: 1e-3));
+
+        // With two real behaviours each one's only key is the other, so queries and keys cannot matter.
+        var inProjection = blind.named_parameters().Single(p => p.name == "selfAttention.in_proj_weight").parameter; // (3E, E) [Q; K; V]
+        using (no_grad()) inProjection.narrow(0, 0, 16).copy_(randn(16, 8) * 3);
+        Assert.True(blind.call(x, mask).allclose(y, atol: 1e-5));
+
+        // Padding holds junk and sessions get longer: nothing changes.
+        var longer = cat([x, randn(1, 3, 2, 8) * 100], 2);                           // (1, 3, 6, 8)
+        var longerMask = cat([mask, zeros(1, 3, 2, dtype: ScalarType.Bool)], 2);
+        var junk = x.clone();
+        junk[0, 0, 3] = randn(8) * 100;
+        Assert.True(blind.call(longer, longerMask).allclose(y, atol: 1e-5));
+        Assert.True(blind.call(junk, mask).allclose(y, atol: 1e-5));
+    }
+
+    [Fact]
+    public void BiLstmDropoutActsInTrainingOnlyAndKeepsPaddingZero()
+    {
+        LeftPaddedBiLstm Make(double dropout)
+        {
+            manual_seed(5);
+            return new LeftPaddedBiLstm(3, 4, layers: 2, dropout: dropout);
+        }
+        var (dropping, plain) = (Make(0.5), Make(0));
+        manual_seed(6);
+        var x = randn(2, 3, 3);
+        var mask = tensor(new[] { false, true, true, true, true, true }, [2, 3]);
+        dropping.eval();
+        plain.eval();
+        Assert.True(dropping.call(x, mask).allclose(plain.call(x, mask), atol: 1e-6));
+        dropping.train();
+        var first = dropping.call(x, mask);
+        Assert.False(first.allclose(plain.call(x, mask), atol: 1e-4));
+        Assert.False(first.allclose(dropping.call(x, mask), atol: 1e-4));
+        Assert.Equal(0f, first[0, 0].abs().sum().item<float>());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LeftPaddedBiLstm(3, 4, dropout: 1));
+    }
+
     // ---- model ----
 
     [Fact]

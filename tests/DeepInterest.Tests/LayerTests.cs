@@ -186,17 +186,45 @@ public class LayerTests
     {
         using var dice = HandSetDice();
         dice.train();
-        dice.forward(tensor(DiceInput)).Dispose();   // one update of the running averages, momentum 0.01 from (0, 1)
+        dice.forward(tensor(DiceInput)).Dispose();   // the first batch replaces the starting (0, 1) entirely: momentum 1/1
         dice.eval();
         float[,] probe = { { 0.5f, -1 }, { -2, 2 } };
         using var output = dice.forward(tensor(probe));
         for (int h = 0; h < 2; h++)
         {
-            var (mean, _, unbiased) = ColumnStats(h);
-            double runningMean = 0.01 * mean, runningVar = 0.99 * 1 + 0.01 * unbiased;
+            var (runningMean, _, runningVar) = ColumnStats(h);
             for (int n = 0; n < 2; n++)
                 Assert.Equal(HandDice(probe[n, h], runningMean, runningVar, Alphas[h]), output[n, h].item<float>(), Tolerance);
         }
+    }
+
+    [Fact]
+    public void DiceRunningStatisticsAverageTheBatchesThenFollowTheRecentOnes()
+    {
+        // Momentum max(1/n, 0.1): batches 1..10 give the exact mean of their statistics, batch 11 and later weigh 0.1.
+        torch.manual_seed(3);
+        using var dice = new Dice(3);
+        dice.train();
+        var buffers = dice.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        double[] Values(Tensor x) => x.to(ScalarType.Float64).data<double>().ToArray();
+        var batches = Enumerable.Range(0, 12).Select(i => randn(20, 3) * (1 + 0.2 * i) + i).ToList();   // drifting batches
+        for (int n = 1; n <= batches.Count; n++)
+        {
+            dice.forward(batches[n - 1]).Dispose();
+            var seen = batches.Take(Math.Min(n, 10)).ToList();
+            var expectedMean = stack(seen.Select(x => x.mean([0])).ToArray()).mean([0]);   // (3) mean of the batch means
+            var expectedVar = stack(seen.Select(x => x.var(0)).ToArray()).mean([0]);       // (3) mean of the unbiased variances
+            for (int m = 11; m <= n; m++)
+            {
+                expectedMean = 0.9 * expectedMean + 0.1 * batches[m - 1].mean([0]);
+                expectedVar = 0.9 * expectedVar + 0.1 * batches[m - 1].var(0);
+            }
+            Assert.Equal(Values(expectedMean), Values(buffers["standardize.running_mean"]), (a, b) => Math.Abs(a - b) < 1e-4);
+            Assert.Equal(Values(expectedVar), Values(buffers["standardize.running_var"]), (a, b) => Math.Abs(a - b) < 1e-4);
+        }
+        Assert.Equal(12L, buffers["standardize.num_batches_tracked"].item<long>());
+        dice.forward(ones(1, 3)).Dispose();   // a single row leaves the statistics and the batch count alone
+        Assert.Equal(12L, buffers["standardize.num_batches_tracked"].item<long>());
     }
 
     // ---- Mini-batch-aware L2 ----
@@ -229,5 +257,44 @@ public class LayerTests
         using var penalty = embedding.MiniBatchAwareL2(batch, lambda: 0.5);
         Assert.Equal(expected, penalty.item<float>(), Tolerance);
         Assert.True(expected > 0);
+    }
+    [Fact]
+    public void MiniBatchAwareL2PenalisesEveryRowOncePerEpoch()
+    {
+        // Histories longer than the window, so that counting whole histories would differ from counting the batches.
+        var data = SyntheticData.Generate(SyntheticConfig.Tiny with { Users = 40, Seed = 5 }).ToDataset(seed: 5);
+        const int maxLength = 5;
+        Assert.Contains(data.Train, s => s.HistoryLength > maxLength);
+        var vocab = data.Vocabulary;
+
+        // Σ over one epoch's batches of n_jB / n_j per row: with every weight 1 and λ = 1/2 the gradient of R_B on each
+        // entry of row j is 2λ·(n_jB / n_j)·1, so the gradients accumulated over the epoch hold exactly that sum.
+        double[][] EpochShares(FeatureSpace space)
+        {
+            using var embedding = new BehaviorEmbedding(space, dimPerField: 2);
+            var tables = embedding.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            using (no_grad()) foreach (var table in tables.Values) table.fill_(1);
+            foreach (var batch in BatchLoader.Batches(data.Train, vocab, batchSize: 16, maxLength, shuffleSeed: 1))
+            {
+                using var owned = batch;
+                using var penalty = embedding.MiniBatchAwareL2(batch, lambda: 0.5);
+                penalty.backward();
+            }
+            return new[] { "items.weight", "categories.weight" }.Select(name =>
+                tables[name].grad!.select(1, 0).to(ScalarType.Float64).data<double>().ToArray()).ToArray();
+        }
+
+        // The rows the batches use, straight from the samples: the last maxLength behaviours and the candidate.
+        var usedItems = data.Train.SelectMany(s => s.HistoryItems.TakeLast(maxLength).Append(s.Item)).Select(vocab.Items.IndexOf).ToHashSet();
+        var usedCategories = data.Train.SelectMany(s => s.HistoryCategories.TakeLast(maxLength).Append(s.Category)).Select(vocab.Categories.IndexOf).ToHashSet();
+        var shares = EpochShares(FeatureSpace.From(data.Train, vocab, maxLength));
+        foreach (var (perRow, used) in new[] { (shares[0], usedItems), (shares[1], usedCategories) })
+            for (int j = 0; j < perRow.Length; j++)
+                Assert.True(Math.Abs(perRow[j] - (used.Contains(j) ? 1 : 0)) < 1e-4, $"row {j}: Σ n_jB / n_j = {perRow[j]}");
+        Assert.True(usedItems.Count < vocab.Items.Size - 2, "some items occur only beyond the window");
+
+        // The vocabulary's counts (whole histories) fall short for items that also occur beyond the window.
+        var wholeHistories = EpochShares(new FeatureSpace(vocab.Items.Size, vocab.Categories.Size, vocab.Items.Counts(), vocab.Categories.Counts()));
+        Assert.True(usedItems.Min(j => wholeHistories[0][j]) < 0.9);
     }
 }

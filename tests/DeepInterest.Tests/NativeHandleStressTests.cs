@@ -108,7 +108,7 @@ public class NativeHandleStressTests(ITestOutputHelper output)
         {
             var optimizer = index % 2 == 0 ? OptimizerKind.Adam : OptimizerKind.Adagrad;
             var trainer = new Trainer(new TrainerConfig { Epochs = 1, BatchSize = 32, MaxLength = 20, Device = "cpu", Optimizer = optimizer, Seed = index });
-            using var model = ModelZoo.Create(name, FeatureSpace.From(data.Vocabulary), new ModelOptions { EmbeddingDim = 8 });
+            using var model = ModelZoo.Create(name, FeatureSpace.From(data.Train, data.Vocabulary, trainer.Config.MaxLength), new ModelOptions { EmbeddingDim = 8 });
             var result = trainer.Fit(model, data);
             var predictions = trainer.Predict(model, data.Test, data.Vocabulary);
             Assert.All(predictions.Probabilities, p => Assert.InRange(p, 0, 1));

@@ -22,6 +22,9 @@ internal sealed class MeanPoolCtrModel : CtrModel
     private readonly double l2;
     private int calls;
 
+    /// <summary>The feature space with MBA counts for the trainer's default MaxLength, which these tests keep.</summary>
+    public static FeatureSpace Space(CtrDataset data) => FeatureSpace.From(data.Train, data.Vocabulary, new TrainerConfig().MaxLength);
+
     public MeanPoolCtrModel(FeatureSpace space, double l2 = 1e-5) : base(nameof(MeanPoolCtrModel))
     {
         embedding = new BehaviorEmbedding(space, 8);
@@ -113,7 +116,7 @@ public class TrainerTests(ITestOutputHelper output)
     public void LearnsTheTinyTaskWellAboveChance(OptimizerKind optimizer, double learningRate)
     {
         var data = TinyCtrData.Create();
-        using var model = new MeanPoolCtrModel(FeatureSpace.From(data.Vocabulary));
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
         var trainer = new Trainer(Quick with { Optimizer = optimizer, LearningRate = learningRate });
 
         var result = trainer.Fit(model, data);
@@ -134,7 +137,7 @@ public class TrainerTests(ITestOutputHelper output)
     public void SameSeedGivesTheSameAucOnCpu()
     {
         var data = TinyCtrData.Create();
-        var space = FeatureSpace.From(data.Vocabulary);
+        var space = MeanPoolCtrModel.Space(data);
         using var first = new MeanPoolCtrModel(space);
         using var second = new MeanPoolCtrModel(space);
         // Same starting weights without relying on the global RNG, which parallel tests share.
@@ -153,7 +156,7 @@ public class TrainerTests(ITestOutputHelper output)
     {
         // Validation labels are the opposite rule, so validation AUC falls as training succeeds: epoch 1 is best.
         var data = TinyCtrData.Create(invertValidationLabels: true);
-        using var model = new MeanPoolCtrModel(FeatureSpace.From(data.Vocabulary));
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
         var trainer = new Trainer(Quick with { Epochs = 10, Patience = 1 });
 
         var result = trainer.Fit(model, data);
@@ -171,7 +174,7 @@ public class TrainerTests(ITestOutputHelper output)
     public void WithoutValidationTheLowestTrainingLossPicksTheEpoch()
     {
         var data = TinyCtrData.Create(withValidation: false);
-        using var model = new MeanPoolCtrModel(FeatureSpace.From(data.Vocabulary));
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
 
         var result = new Trainer(Quick).Fit(model, data);
 
@@ -183,7 +186,7 @@ public class TrainerTests(ITestOutputHelper output)
     public void ReportsProgressEveryStepAndNativeMemoryStaysFlat()
     {
         var data = TinyCtrData.Create();
-        using var model = new MeanPoolCtrModel(FeatureSpace.From(data.Vocabulary));
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
         var liveTensors = new List<long>();
         var progress = new RecordingProgress(_ => liveTensors.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
 
@@ -204,7 +207,7 @@ public class TrainerTests(ITestOutputHelper output)
     public void NonFiniteLossStopsWithEpochAndStep()
     {
         var data = TinyCtrData.Create();
-        using var model = new MeanPoolCtrModel(FeatureSpace.From(data.Vocabulary)) { PoisonFromCall = 3 };
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data)) { PoisonFromCall = 3 };
 
         var error = Assert.Throws<InvalidOperationException>(() => new Trainer(Quick).Fit(model, data));
 
@@ -215,7 +218,7 @@ public class TrainerTests(ITestOutputHelper output)
     public void CancellationStopsTraining()
     {
         var data = TinyCtrData.Create();
-        using var model = new MeanPoolCtrModel(FeatureSpace.From(data.Vocabulary));
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
 
         Assert.ThrowsAny<OperationCanceledException>(() => new Trainer(Quick).Fit(model, data, ct: new CancellationToken(canceled: true)));
     }
@@ -224,7 +227,7 @@ public class TrainerTests(ITestOutputHelper output)
     public void MeasuresLatencyInEvalModeAndRestoresTrainingMode()
     {
         var data = TinyCtrData.Create();
-        using var model = new MeanPoolCtrModel(FeatureSpace.From(data.Vocabulary));
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
         model.train();
 
         double msPerThousand = new Trainer(Quick).MeasureLatency(model, data.Test, data.Vocabulary, candidates: 500);

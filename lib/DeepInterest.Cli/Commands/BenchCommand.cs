@@ -48,13 +48,14 @@ internal static class BenchCommand
         // Known only once the data exists: the longest synthetic history is drawn, not configured.
         if (fullLength.Count == 0) throw new UserErrorException($"--max-length {config.MaxLength}: no synthetic sample has a history that long; choose a smaller --max-length");
         var trainer = new Trainer(config);
+        var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength);
         AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps[/]");
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var h in new[] { "model", "params", "ms / step", "train samples/s" }) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var name in models)
         {
             torch.manual_seed(42);
-            using var model = ModelZoo.Create(name, FeatureSpace.From(data.Vocabulary), options);
+            using var model = ModelZoo.Create(name, space, options);
             var samplesPerSecond = trainer.MeasureTrainingThroughput(model, fullLength, data.Vocabulary, steps);
             table.AddRow(name, model.ParameterCount().ToString("N0"), (1000 * config.BatchSize / samplesPerSecond).ToString("F1"), samplesPerSecond.ToString("N0"));
         }

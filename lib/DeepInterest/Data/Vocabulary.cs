@@ -24,8 +24,9 @@ public sealed record VocabularyConfig
 
 /// <summary>
 /// Raw id → dense index. Index 0 is padding, 1 is out-of-vocabulary; ids seen in training start at 2, in order of
-/// first occurrence. Counts (occurrences in the training data; the OOV row sums the ids folded into it) feed
-/// mini-batch-aware regularization (DIN paper, Eq. 4).
+/// first occurrence. Counts are occurrences in the whole training data, untruncated histories included; the OOV row
+/// sums the ids folded into it (mini-batch-aware regularization counts what the batches feed instead:
+/// <c>FeatureSpace.From(training, vocab, maxLength)</c>).
 /// </summary>
 public sealed class Vocabulary
 {

@@ -7,15 +7,46 @@ using static TorchSharp.torch.nn;
 namespace DeepInterest.Layers;
 
 /// <summary>
-/// Sizes of the sparse features and their training-set occurrence counts (for MBA regularization), and whether the
-/// data's times are clock times (<see cref="Times"/>: DSIN and BST fall back to time-free variants when they are not).
+/// Sizes of the sparse features and, for mini-batch-aware regularization only, n_j: how often the training batches
+/// feed each embedding row (one entry per row; padding and out-of-vocabulary included), and whether the data's times
+/// are clock times (<see cref="Times"/>: DSIN and BST fall back to time-free variants when they are not).
 /// </summary>
-public sealed record FeatureSpace(long ItemVocabulary, long CategoryVocabulary, long[] ItemCounts, long[] CategoryCounts)
+public sealed record FeatureSpace(long ItemVocabulary, long CategoryVocabulary, long[]? ItemCounts = null, long[]? CategoryCounts = null)
 {
     public TimeKind Times { get; init; } = TimeKind.Real;
 
-    public static FeatureSpace From(FeatureVocabulary vocab) =>
-        new(vocab.Items.Size, vocab.Categories.Size, vocab.Items.Counts(), vocab.Categories.Counts());
+    /// <summary>Rows per table, no counts: enough for every model that does not use <see cref="BehaviorEmbedding.MiniBatchAwareL2"/>.</summary>
+    public static FeatureSpace From(FeatureVocabulary vocab) => new(vocab.Items.Size, vocab.Categories.Size);
+
+    /// <summary>
+    /// Rows per table and n_j, counted on exactly what one epoch of training batches feeds the embedding tables: each
+    /// sample's history cut to its <paramref name="maxLength"/> most recent behaviours, plus its candidate, collated by
+    /// <see cref="Batch.Collate"/> (so an id the vocabulary maps elsewhere, e.g. to OOV, counts for that row).
+    /// Use the trainer's <c>MaxLength</c>: then Σ over an epoch's batches of n_jB / n_j is exactly 1 for every row used.
+    /// Counting whole histories instead (the vocabulary's counts) makes that sum fall below 1 for items whose
+    /// occurrences lie beyond the cut.
+    /// </summary>
+    public static FeatureSpace From(IReadOnlyList<CtrSample> training, FeatureVocabulary vocab, int maxLength)
+    {
+        var items = new long[vocab.Items.Size];
+        var categories = new long[vocab.Categories.Size];
+        foreach (var batch in BatchLoader.Batches(training, vocab, batchSize: 4096, maxLength))
+        {
+            using var owned = batch;
+            Count(items, batch.HistoryItems, batch.Items);
+            Count(categories, batch.HistoryCategories, batch.Categories);
+        }
+        items[Vocabulary.Padding] = categories[Vocabulary.Padding] = 0;
+        return new FeatureSpace(vocab.Items.Size, vocab.Categories.Size, items, categories);
+    }
+
+    private static void Count(long[] counts, Tensor history, Tensor candidates)
+    {
+        using var scope = NewDisposeScope();
+        var ids = cat([history.flatten(), candidates.flatten()]);              // (B·T + B), padding included
+        var perRow = bincount(ids, minlength: counts.Length).data<long>();     // (V)
+        for (int j = 0; j < counts.Length; j++) counts[j] += perRow[j];
+    }
 }
 
 /// <summary>
@@ -26,17 +57,19 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
 {
     private readonly Embedding items;
     private readonly Embedding categories;
-    // Training occurrences n_j (≥ 1) as buffers: they move with the module's device and are saved with the weights
-    // (like BatchNorm's running statistics) so that a resumed run regularizes exactly as before.
-    private readonly Tensor itemCounts;      // (V_item) float32
-    private readonly Tensor categoryCounts;  // (V_cat) float32
+    // Training occurrences n_j (≥ 1) as buffers, when the feature space has them: they move with the module's device and
+    // are saved with the weights (like BatchNorm's running statistics) so that a resumed run regularizes exactly as before.
+    private readonly Tensor? itemCounts;      // (V_item) float32, when the feature space has counts
+    private readonly Tensor? categoryCounts;  // (V_cat) float32
 
     public long Dim { get; }
 
     public BehaviorEmbedding(FeatureSpace space, long dimPerField) : base(nameof(BehaviorEmbedding))
     {
         if (dimPerField < 1) throw new ArgumentOutOfRangeException(nameof(dimPerField), dimPerField, "embedding size must be positive");
-        if (space.ItemCounts.Length != space.ItemVocabulary || space.CategoryCounts.Length != space.CategoryVocabulary)
+        if ((space.ItemCounts is null) != (space.CategoryCounts is null))
+            throw new ArgumentException("feature counts come for both tables or for neither", nameof(space));
+        if (space.ItemCounts is { } ic && ic.Length != space.ItemVocabulary || space.CategoryCounts is { } cc && cc.Length != space.CategoryVocabulary)
             throw new ArgumentException("feature counts must have one entry per vocabulary row", nameof(space));
         items = Embedding(space.ItemVocabulary, dimPerField, padding_idx: Vocabulary.Padding);
         categories = Embedding(space.CategoryVocabulary, dimPerField, padding_idx: Vocabulary.Padding);
@@ -52,8 +85,11 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
             items.weight![Vocabulary.Padding].zero_();
             categories.weight![Vocabulary.Padding].zero_();
         }
-        itemCounts = tensor(space.ItemCounts.Select(c => (float)Math.Max(c, 1)).ToArray());
-        categoryCounts = tensor(space.CategoryCounts.Select(c => (float)Math.Max(c, 1)).ToArray());
+        if (space.ItemCounts is not null)
+        {
+            itemCounts = tensor(space.ItemCounts.Select(c => (float)Math.Max(c, 1)).ToArray());
+            categoryCounts = tensor(space.CategoryCounts!.Select(c => (float)Math.Max(c, 1)).ToArray());
+        }
         Dim = 2 * dimPerField;
         RegisterComponents();
     }
@@ -66,13 +102,27 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>
-    /// Mini-batch-aware L2 (DIN paper §4.1, Eq. 4): only embedding rows used by this batch are penalised, each
-    /// weighted by n_{j,B} / n_j — its occurrences in the batch over its occurrences in the training data — so that
-    /// over one epoch every row receives the penalty λ·‖w_j‖² once, as full L2 would, at the cost of the batch's rows only:
-    /// R = λ Σ_{j ∈ B} (n_{j,B} / n_j) ‖w_j‖². Padding never counts; ids are the history and the candidate.
+    /// Mini-batch-aware L2 (DIN paper §4.1): only embedding rows used by this batch are penalised, each weighted by
+    /// n_jB / n_j — its occurrences in the batch over its occurrences in an epoch of training batches
+    /// (<see cref="FeatureSpace.From(IReadOnlyList{CtrSample}, FeatureVocabulary, int)"/>) — so that over one epoch
+    /// every row used in training receives the penalty λ·‖w_j‖² exactly once, as full L2 would, at the cost of the
+    /// batch's rows only: R = λ Σ_{j ∈ B} (n_jB / n_j) ‖w_j‖². Padding never counts; ids are the history and the candidate.
+    /// <para>
+    /// Which form of the paper: the exact per-batch ratio of Eq. 5 (the paper's indicator I(x_j ≠ 0) counts samples; here
+    /// a row twice in one history counts twice, in n_jB and n_j alike, so the epoch sum is still 1), not the approximation
+    /// of Eqs. 6–7 that replaces the ratio with α_mj / n_j, α_mj = 1 when the batch uses row j at all. The paper applies it
+    /// with plain SGD (Eq. 7), where the step on w_j is η·(data gradient + 2λ·(n_jB / n_j)·w_j). This kit trains with
+    /// Adam, which divides each coordinate's step by the running RMS of that coordinate's gradients: where the penalty
+    /// dominates a row's gradient (rare rows, whose data gradient the batch mean dilutes) the step's size then depends
+    /// little on λ, so λ sets the balance of data and penalty within a row's gradient rather than a decay rate, and
+    /// Adam's momentum keeps moving a row for some steps after its batch. A λ tuned for the paper's SGD does not carry
+    /// over (the same gap as between L2 and decoupled weight decay, AdamW, Loshchilov and Hutter, ICLR'19).
+    /// </para>
     /// </summary>
     public Tensor MiniBatchAwareL2(Batch batch, double lambda)
     {
+        if (itemCounts is null || categoryCounts is null)
+            throw new InvalidOperationException("mini-batch-aware L2 needs the training counts n_j: build the FeatureSpace with FeatureSpace.From(training, vocab, maxLength)");
         using var scope = NewDisposeScope();
         var penalty = RowPenalty(items.weight!, itemCounts, batch.HistoryItems, batch.Items)
                     + RowPenalty(categories.weight!, categoryCounts, batch.HistoryCategories, batch.Categories);

@@ -29,7 +29,10 @@ public enum EvolutionAttention
     /// test AUC 0.667 with the softmax vs 0.748 for the candidate-blind GRU).
     /// </summary>
     ActivationUnitGate,
-    /// <summary>The authors' code (din_fcn_attention): the same activation unit with a softmax over real steps.</summary>
+    /// <summary>
+    /// The authors' code (din_fcn_attention): the projected candidate goes through a PReLU, q = PReLU(W e_c + b) (slopes
+    /// start at 0.1 as there), then the same activation unit scores it, with a softmax over real steps.
+    /// </summary>
     ActivationUnitSoftmax,
     /// <summary>The paper's Eq. (5): a_t = softmax_t(h_t W e_c).</summary>
     Bilinear,
@@ -52,6 +55,7 @@ public sealed record EvolvedInterest(Tensor Final, Tensor? Attention, Tensor? Up
 public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedInterest>
 {
     private readonly Linear? attentionWeight;                 // e_c → W e_c (+ b for the activation unit)
+    private readonly PReLU? queryActivation;                  // the authors' softmax variant only
     private readonly LocalActivationUnit? activationUnit;     // not for the bilinear score
     private readonly MaskedGru evolution;
     private readonly InterestEvolutionKind kind;
@@ -68,6 +72,7 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
             if (activation)
                 activationUnit = new LocalActivationUnit(hiddenSize, [80, 40], Activation.Sigmoid, softmax: attention == EvolutionAttention.ActivationUnitSoftmax);
             gate = attention == EvolutionAttention.ActivationUnitGate;
+            if (attention == EvolutionAttention.ActivationUnitSoftmax) queryActivation = PReLU(hiddenSize, init: 0.1);
         }
         evolution = new MaskedGru(hiddenSize, hiddenSize, kind switch
         {
@@ -90,6 +95,7 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
         if (attentionWeight is not null)
         {
             var query = attentionWeight.forward(candidate);                            // (B, H)
+            if (queryActivation is not null) query = queryActivation.forward(query);   // (B, H)
             attention = activationUnit is null
                 ? LocalActivationUnit.MaskedSoftmax(states.bmm(query.unsqueeze(-1)).squeeze(-1), mask) // (B, T) Eq. (5)
                 : activationUnit.forward(states, query, mask).Weights;                 // (B, T) scores, or softmax weights

@@ -12,18 +12,24 @@ namespace DeepInterest.Layers;
 /// real steps (oldest first) lead, the backward LSTM reads it flipped (newest first). Outputs are mapped back to
 /// the input's slots; H_t averages the two directions, zero at padding. Like the paper's code (DeepCTR's BiLSTM,
 /// merge "ave") each direction is its own LSTM stack; the code stacks two layers, the default here is one.
+/// <c>dropout</c> (training only) drops that share of each layer's inputs, as the code's Keras LSTMs do with
+/// dropout 0.2 (Keras draws one mask per sequence, this one per step); 0, the default, leaves it out.
 /// </summary>
 public sealed class LeftPaddedBiLstm : Module<Tensor, Tensor, Tensor>
 {
     private readonly LSTM forwardLstm;
     private readonly LSTM backwardLstm;
     private readonly long hidden;
+    private readonly double dropout;
 
-    public LeftPaddedBiLstm(long inputs, long hidden, long layers = 1) : base(nameof(LeftPaddedBiLstm))
+    public LeftPaddedBiLstm(long inputs, long hidden, long layers = 1, double dropout = 0) : base(nameof(LeftPaddedBiLstm))
     {
+        if (!(dropout >= 0 && dropout < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1)");
         this.hidden = hidden;
-        forwardLstm = LSTM(inputs, hidden, numLayers: layers, batchFirst: true);
-        backwardLstm = LSTM(inputs, hidden, numLayers: layers, batchFirst: true);
+        this.dropout = dropout;
+        // LSTM's own dropout acts between stacked layers; the first layer's inputs are dropped in forward.
+        forwardLstm = LSTM(inputs, hidden, numLayers: layers, batchFirst: true, dropout: layers > 1 ? dropout : 0);
+        backwardLstm = LSTM(inputs, hidden, numLayers: layers, batchFirst: true, dropout: layers > 1 ? dropout : 0);
         RegisterComponents();
     }
 
@@ -36,9 +42,9 @@ public sealed class LeftPaddedBiLstm : Module<Tensor, Tensor, Tensor>
         var toFront = (slots + k - real).remainder(k);                     // (B, K) front j reads slot j + K − n
         var fromFront = (slots + real).remainder(k);                       // (B, K) slot s reads front s − (K − n)
         var front = x.gather(1, toFront.unsqueeze(-1).expand(-1, -1, x.shape[2])); // (B, K, D) real steps first
-        var (forwardOut, _, _) = forwardLstm.call(front);                  // (B, K, H)
+        var (forwardOut, _, _) = forwardLstm.call(functional.dropout(front, dropout, training)); // (B, K, H)
         var forwardStates = forwardOut.gather(1, fromFront.unsqueeze(-1).expand(-1, -1, hidden)); // (B, K, H)
-        var (backwardOut, _, _) = backwardLstm.call(x.flip(1));            // (B, K, H) newest first
+        var (backwardOut, _, _) = backwardLstm.call(functional.dropout(x.flip(1), dropout, training)); // (B, K, H) newest first
         var backwardStates = backwardOut.flip(1);                          // (B, K, H)
         var keep = mask.to_type(x.dtype).unsqueeze(-1);                    // (B, K, 1)
         return ((forwardStates + backwardStates) / 2 * keep).MoveToOuterDisposeScope(); // (B, K, H)

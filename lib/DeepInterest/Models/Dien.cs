@@ -15,7 +15,13 @@ public sealed record DienConfig
     public InterestEvolutionKind Evolution { get; init; } = InterestEvolutionKind.Augru;
     /// <summary>How h_t is scored against the candidate (see <see cref="EvolutionAttention"/> for the default's reason).</summary>
     public EvolutionAttention Attention { get; init; } = EvolutionAttention.ActivationUnitGate;
-    /// <summary>Weight λ of the auxiliary loss (Eq. 6); 0 switches it off.</summary>
+    /// <summary>
+    /// Weight λ of the auxiliary loss (Eq. 6); 0 switches it off. Its scale: <see cref="AuxiliaryLoss"/> averages over
+    /// the batch's valid (t, t+1) pairs, the course article's 1/(T−1) form. The paper's Eq. 6 sums over t within each
+    /// sequence, so the same λ weighs about (T−1)× more there (≈ 49× for 50 behaviours): a λ from the paper is
+    /// λ·(T−1) here. The authors' code divides by all B·(T−1) slots, padding included: its loss is ours times the share
+    /// of valid slots.
+    /// </summary>
     public double AuxiliaryWeight { get; init; } = 1.0;
     public IReadOnlyList<long> AuxiliaryHidden { get; init; } = [100, 50];
     public IReadOnlyList<long> MlpHidden { get; init; } = [200, 80];

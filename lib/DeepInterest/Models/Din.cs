@@ -25,7 +25,10 @@ public sealed record DinConfig
     public IReadOnlyList<long> AttentionHidden { get; init; } = [80, 40];
     /// <summary>Hidden sizes of the prediction MLP (paper §6.3: 200-80).</summary>
     public IReadOnlyList<long> MlpHidden { get; init; } = [200, 80];
-    /// <summary>Mini-batch-aware L2 strength λ (paper Eq. 4); 0 switches it off.</summary>
+    /// <summary>
+    /// Mini-batch-aware L2 strength λ (paper Eq. 4–5, <see cref="BehaviorEmbedding.MiniBatchAwareL2"/>); 0 switches it
+    /// off. Above 0 the feature space needs the training counts (<c>FeatureSpace.From(training, vocab, maxLength)</c>).
+    /// </summary>
     public double MbaLambda { get; init; }
 }
 
@@ -48,6 +51,8 @@ public sealed class Din : CtrModel
         config ??= new DinConfig();
         if (config.MbaLambda < 0 || !double.IsFinite(config.MbaLambda))
             throw new ArgumentOutOfRangeException(nameof(config), config.MbaLambda, "DinConfig.MbaLambda must be a finite number ≥ 0 (0 = off)");
+        if (config.MbaLambda > 0 && space.ItemCounts is null)
+            throw new ArgumentException("mini-batch-aware L2 needs the training counts n_j: build the FeatureSpace with FeatureSpace.From(training, vocab, maxLength)", nameof(space));
         embedding = new BehaviorEmbedding(space, options.EmbeddingDim);
         attention = new LocalActivationUnit(embedding.Dim, config.AttentionHidden, config.Activation, config.Softmax);
         mlp = new Mlp(2 * embedding.Dim, config.MlpHidden, outputs: 1, config.Activation);

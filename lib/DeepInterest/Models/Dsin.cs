@@ -20,6 +20,10 @@ public sealed record DsinConfig
     public int Heads { get; init; } = 4;
     /// <summary>LSTM layers per direction in the session interest interacting layer (the paper's code uses 2).</summary>
     public int LstmLayers { get; init; } = 1;
+    /// <summary>Keep each behaviour from attending to itself in the session self-attention, as the paper's code does.</summary>
+    public bool Blinding { get; init; }
+    /// <summary>Dropout on the Bi-LSTM's layer inputs in training (the paper's code: 0.2).</summary>
+    public double LstmDropout { get; init; }
     public IReadOnlyList<long> AttentionHidden { get; init; } = [64, 16];
     public IReadOnlyList<long> MlpHidden { get; init; } = [200, 80];
     public Activation Activation { get; init; } = Activation.ReLU;
@@ -31,6 +35,8 @@ public sealed record DsinConfig
 /// behaviours instead, with a printed line); each session's behaviours plus bias encoding (Eq. 2) go through a shared self-attention
 /// layer and are averaged into a session interest I_k (§4.2, Eq. 3–5); a Bi-LSTM over the sessions gives H_k (§4.3,
 /// Eq. 6); the candidate attends over I and over H (§4.4, Eq. 7–8); [e_c; U^I; U^H] → MLP → logit.
+/// Two details of the paper's code that the paper does not describe are off by default and switchable:
+/// <see cref="DsinConfig.Blinding"/> (no behaviour attends to itself) and <see cref="DsinConfig.LstmDropout"/> (0.2 there).
 /// Diagnostics: "session_attention" (B, K) over I, "session_index" (B, T) slot of each history position (−1 when
 /// padding or dropped), "session_mask" (B, K).
 /// </summary>
@@ -60,8 +66,8 @@ public sealed class Dsin : CtrModel
         embedding = new BehaviorEmbedding(space, options.EmbeddingDim);
         long dim = embedding.Dim;
         biasEncoding = new BiasEncoding(this.config.Sessions, this.config.SessionLength, dim);
-        extractor = new SessionInterestExtractor(dim, this.config.Heads);
-        interacting = new LeftPaddedBiLstm(dim, dim, this.config.LstmLayers);
+        extractor = new SessionInterestExtractor(dim, this.config.Heads, this.config.Blinding);
+        interacting = new LeftPaddedBiLstm(dim, dim, this.config.LstmLayers, this.config.LstmDropout);
         // The paper scores sessions bilinearly (Eq. 7); its released code uses a DIN-style activation unit (sigmoid MLP)
         // normalized with a softmax over the user's real sessions, which we follow. No sessions → zero weights.
         interestAttention = new LocalActivationUnit(dim, this.config.AttentionHidden, Activation.Sigmoid, softmax: true);

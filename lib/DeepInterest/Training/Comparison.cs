@@ -19,7 +19,8 @@ public static class Comparison
         int latencyCandidates = 1000)
     {
         foreach (var name in models) ModelZoo.Describe(name); // fail on a typo before hours of training
-        var space = FeatureSpace.From(data.Vocabulary) with { Times = data.Times };
+        // MBA counts what the batches feed; DSIN and BST read whether times are clock times
+        var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength) with { Times = data.Times };
         var trainer = new Trainer(config);
         var results = new List<ModelResult>();
         foreach (var name in models)
