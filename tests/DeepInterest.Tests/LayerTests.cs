@@ -142,6 +142,45 @@ public class LayerTests
         Assert.True(weights.allclose(weightsPadded[.., 3..], rtol: 1e-5, atol: 1e-6));
     }
 
+    [Theory]
+    [InlineData(Activation.PReLU, false)]
+    [InlineData(Activation.Dice, false)]
+    [InlineData(Activation.Sigmoid, true)]
+    public void LocalActivationUnitEqualsTheFourViewForm(Activation activation, bool softmax)
+    {
+        torch.manual_seed(3);
+        using var unit = new LocalActivationUnit(dim: 6, hidden: [8, 4], activation, softmax);
+        unit.train();   // Dice on batch statistics: both forms must feed it the same rows
+        var scorer = (Mlp)unit.named_children().Single(c => c.name == "scorer").module;
+        using var history = randn(3, 5, 6, requires_grad: true);
+        using var candidate = randn(3, 6, requires_grad: true);
+        using var mask = tensor(new[] { false, true, true, true, true, false, false, false, true, true, true, true, true, true, true }, [3, 5]);
+
+        var (pooled, weights) = unit.forward(history, candidate, mask);
+        var (historyGrad, candidateGrad) = Gradients(pooled);
+
+        // The readable reference: concatenate the four views of every real (behaviour, candidate) pair, score them.
+        var real = mask.reshape(-1).nonzero().squeeze(1);                                    // (N)
+        var k = history.reshape(-1, 6).index_select(0, real);                                // (N, E)
+        var q = candidate.unsqueeze(1).expand(3, 5, 6).reshape(-1, 6).index_select(0, real); // (N, E)
+        var raw = zeros(15).index_copy(0, real, scorer.forward(cat([k, q, k - q, k * q], 1)).squeeze(1)).reshape(3, 5);
+        var expected = softmax ? LocalActivationUnit.MaskedSoftmax(raw, mask) : raw;         // (B, T)
+        var expectedPooled = (expected.unsqueeze(-1) * history).sum(1);                      // (B, E)
+        var (expectedHistoryGrad, expectedCandidateGrad) = Gradients(expectedPooled);
+
+        Assert.True(weights.allclose(expected, rtol: 1e-5, atol: 1e-5));
+        Assert.True(pooled.allclose(expectedPooled, rtol: 1e-5, atol: 1e-5));
+        Assert.True(historyGrad.allclose(expectedHistoryGrad, rtol: 1e-5, atol: 1e-5));
+        Assert.True(candidateGrad.allclose(expectedCandidateGrad, rtol: 1e-5, atol: 1e-5));
+        Assert.Equal(0f, weights[1, 0].item<float>());                                       // padding exactly 0
+
+        (Tensor, Tensor) Gradients(Tensor output)
+        {
+            var grads = torch.autograd.grad([output.sum()], [history, candidate]);
+            return (grads[0], grads[1]);
+        }
+    }
+
     // ---- Dice ----
 
     private static readonly float[,] DiceInput = { { 1, -2 }, { 3, 0.5f }, { -1, 4 }, { 2, -3 } };

@@ -98,7 +98,7 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
             if (queryActivation is not null) query = queryActivation.forward(query);   // (B, H)
             attention = activationUnit is null
                 ? LocalActivationUnit.MaskedSoftmax(states.bmm(query.unsqueeze(-1)).squeeze(-1), mask) // (B, T) Eq. (5)
-                : activationUnit.forward(states, query, mask).Weights;                 // (B, T) scores, or softmax weights
+                : activationUnit.Weights(states, query, mask);                          // (B, T) scores, or softmax weights
             if (gate) attention = attention.sigmoid() * mask.to_type(attention.dtype);  // (B, T) per-step gates, 0 at padding
         }
         var evolved = kind switch

@@ -11,14 +11,20 @@ namespace DeepInterest.Layers;
 /// abandons normalization "to reserve the intensity of user interests", so a history with many relevant
 /// behaviours yields a larger interest vector. With <c>softmax</c> the weights are normalized over the real
 /// positions (an all-padding row gets all-zero weights).
-/// The scoring MLP runs on the real positions only: padding never reaches it, so padding can neither receive a
-/// weight (it is exactly 0) nor shift Dice's batch statistics.
+/// <para>The first layer is computed without building the four views: splitting its weight W = [W₁ W₂ W₃ W₄] by view,
+/// [k; q; k − q; k ⊙ q]·W = k·(W₁ + W₃) + q·(W₂ − W₃) + (k ⊙ q)·W₄, so the candidate's term is one (B, h₁) product
+/// broadcast over the T behaviours, and no (B·T, 4E) matrix is concatenated (about 40 % fewer FLOPs in that layer).
+/// The tests compare it with the four-view form.</para>
+/// <para>Padding gets weight exactly 0. With Dice the scoring MLP runs on the real positions only, so padding cannot
+/// shift Dice's batch statistics; with PReLU or sigmoid every position is scored and padding is masked afterwards,
+/// which avoids <c>nonzero()</c> (a device-to-host sync on a GPU).</para>
 /// </summary>
 public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor Pooled, Tensor Weights)>
 {
     private readonly long dim;
     private readonly Mlp scorer;
     private readonly bool softmax;
+    private readonly bool scoreRealPositionsOnly;
 
     /// <param name="dim">Size E of one behaviour embedding (history and candidate).</param>
     /// <param name="hidden">Hidden sizes of the scoring MLP (paper's code: 80-40).</param>
@@ -31,30 +37,57 @@ public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor
         this.dim = dim;
         scorer = new Mlp(4 * dim, hidden, outputs: 1, activation);
         this.softmax = softmax;
+        scoreRealPositionsOnly = activation == Activation.Dice;
         RegisterComponents();
     }
 
     /// <summary>History (B, T, E), candidate (B, E), mask (B, T) bool true = real → interest (B, E) and weights (B, T).</summary>
     public override (Tensor Pooled, Tensor Weights) forward(Tensor history, Tensor candidate, Tensor mask)
     {
+        using var scope = NewDisposeScope();
+        var weights = Weights(history, candidate, mask);                                   // (B, T)
+        var pooled = (weights.unsqueeze(-1) * history).sum(1);                             // (B, E)
+        return (pooled.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The weights a(e_j, e_c) alone, (B, T), for callers that pool differently (DIEN's attention gates).</summary>
+    public Tensor Weights(Tensor history, Tensor candidate, Tensor mask)
+    {
         CheckShapes(history, candidate, mask);
         if (history.shape[2] != dim)
             throw new ArgumentException($"local activation unit was built for embeddings of size {dim}, got history of size {history.shape[2]}", nameof(history));
         using var scope = NewDisposeScope();
-        long b = history.shape[0], t = history.shape[1], e = history.shape[2];
-        var real = mask.reshape(-1).nonzero().squeeze(1);                                  // (N) flat indices of real positions
-        var scores = zeros(b * t, dtype: history.dtype, device: history.device);         // (B·T) padding stays exactly 0
-        if (real.shape[0] > 0)
+        long b = history.shape[0], t = history.shape[1];
+        var hidden = FirstLayer(history, candidate);                                       // (B, T, h₁)
+        var flat = hidden.reshape(b * t, -1);                                              // (B·T, h₁)
+        Tensor scores;                                                                     // (B·T)
+        if (scoreRealPositionsOnly)
         {
-            var behaviours = history.reshape(-1, e).index_select(0, real);                 // (N, E)
-            var candidates = candidate.unsqueeze(1).expand(b, t, e).reshape(-1, e).index_select(0, real); // (N, E)
-            var features = cat([behaviours, candidates, behaviours - candidates, behaviours * candidates], 1); // (N, 4E)
-            scores = scores.index_copy(0, real, scorer.forward(features).squeeze(1));    // (B·T)
+            var real = mask.reshape(-1).nonzero().squeeze(1);                              // (N) flat indices of real positions
+            scores = zeros(b * t, dtype: history.dtype, device: history.device);         // padding stays exactly 0
+            if (real.shape[0] > 0)
+                scores = scores.index_copy(0, real, scorer.ForwardAfterFirstLayer(flat.index_select(0, real)).squeeze(1));
         }
+        else
+            scores = scorer.ForwardAfterFirstLayer(flat).squeeze(1).masked_fill(mask.reshape(-1).logical_not(), 0);
         var weights = scores.reshape(b, t);                                                // (B, T)
         if (softmax) weights = MaskedSoftmax(weights, mask);
-        var pooled = (weights.unsqueeze(-1) * history).sum(1);                             // (B, E)
-        return (pooled.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+        return weights.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The scoring MLP's first layer on the four views [k; q; k − q; k ⊙ q] of every behaviour k and the candidate q,
+    /// computed as k·(W₁ + W₃) + q·(W₂ − W₃) + (k ⊙ q)·W₄ + b: history (B, T, E), candidate (B, E) → (B, T, h₁).
+    /// </summary>
+    private Tensor FirstLayer(Tensor history, Tensor candidate)
+    {
+        var first = scorer.FirstLayer;
+        var w = first.weight!;                                                             // (h₁, 4E) = [W₁ W₂ W₃ W₄]
+        var (w1, w2, w3, w4) = (w.narrow(1, 0, dim), w.narrow(1, dim, dim), w.narrow(1, 2 * dim, dim), w.narrow(1, 3 * dim, dim)); // (h₁, E) each
+        var behaviourTerm = functional.linear(history, w1 + w3);                           // (B, T, h₁)
+        var interactionTerm = functional.linear(history * candidate.unsqueeze(1), w4);     // (B, T, h₁)
+        var candidateTerm = functional.linear(candidate, w2 - w3, first.bias);             // (B, h₁) once per row
+        return behaviourTerm + interactionTerm + candidateTerm.unsqueeze(1);               // (B, T, h₁)
     }
 
     /// <summary>Softmax over the real positions of each row; padding and all-padding rows get weight 0, never NaN.</summary>

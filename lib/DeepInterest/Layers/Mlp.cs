@@ -43,6 +43,19 @@ public sealed class Mlp : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The first Linear layer (in → hidden[0], or in → out without hidden layers); a caller may apply it in a
+    /// cheaper, equivalent form and finish with <see cref="ForwardAfterFirstLayer"/>.</summary>
+    internal Linear FirstLayer => (Linear)layers.children().First();
+
+    /// <summary>The tower after its first Linear layer: pre-activations (N, hidden[0]) → (N, out).</summary>
+    internal Tensor ForwardAfterFirstLayer(Tensor preActivation)
+    {
+        using var scope = NewDisposeScope();
+        var y = preActivation;
+        foreach (var layer in layers.children().Skip(1)) y = ((Module<Tensor, Tensor>)layer).call(y);
+        return y.MoveToOuterDisposeScope();                        // (N, out)
+    }
+
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
