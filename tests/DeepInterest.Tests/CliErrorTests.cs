@@ -65,7 +65,11 @@ public class CliErrorTests
     [InlineData("compare --negatives never-interacted", "--negatives applies to the behaviour logs only", "'synthetic'", "movielens-small")]
     [InlineData("compare --min-count 0", "--min-count", "at least 1", "'0'")]
     [InlineData("", "compare, bench, notebooks, data")]
-    [InlineData("bench", "train, augru")]
+    [InlineData("bench", "train, serve, augru")]
+    [InlineData("bench serve --models din,nope", "'nope'", Models)]
+    [InlineData("bench serve --candidates 0", "--candidates", "at least 1", "'0'")]
+    [InlineData("bench serve --embedding-dim x", "--embedding-dim")]
+    [InlineData("bench serve --device gpu", "'gpu'")]
     [InlineData("data download nope", "'nope'", RealSets)]
     [InlineData("data download synthetic-tiny", "built in", RealSets)]
     public async Task EachUserErrorIsOneLineWithTheValidChoicesAndExitCode2(string commandLine, params string[] expected) =>
@@ -196,6 +200,30 @@ public class CliErrorTests
         Assert.Equal("synthetic-tiny", json.RootElement.GetProperty("data").GetString());
         Assert.Equal(0.0, json.RootElement.GetProperty("unseen_positive").GetDouble());   // --min-count 1: the tiny catalogue is all in train
         Assert.InRange(json.RootElement.GetProperty("candidate_in_history_auc").GetDouble(), 0, 1);
+    }
+
+    /// <summary><c>bench serve</c> runs end to end and prints one latency per batch size.</summary>
+    [Fact]
+    public async Task BenchServePrintsTheLatencyAtEachBatchSize()
+    {
+        var (code, output, error) = await Run("bench", "serve", "--models", "avgpool", "--candidates", "64", "--max-length", "5", "--embedding-dim", "4", "--device", "cpu");
+        Assert.True(code == 0, $"exit {code}: {error}");
+        foreach (var header in new[] { "batch 1 ", "batch 64", "batch 1024", "ms per 1,000 candidates" }) Assert.Contains(header, output);
+        var row = output.Split('\n').Single(l => l.Contains("avgpool"));
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(row, @"\d+\.\d").Count);
+    }
+
+    /// <summary><c>bench train</c> prints the matmul ceiling, GFLOP/s for a counted model and n/a for one without a count.</summary>
+    [Fact]
+    public async Task BenchTrainPrintsGflopsAgainstTheMatmulCeilingAndNaWithoutACount()
+    {
+        var (code, output, error) = await Run("bench", "train", "--models", "avgpool,dien", "--steps", "1", "--batch-size", "8", "--max-length", "5",
+            "--embedding-dim", "4", "--device", "cpu");
+        Assert.True(code == 0, $"exit {code}: {error}");
+        Assert.Matches(@"fp32 matmul ceiling: \d+\.\d GFLOP/s", output);
+        Assert.Contains("GFLOP/s", output);
+        Assert.DoesNotContain("n/a", output.Split('\n').Single(l => l.Contains("avgpool")));
+        Assert.Contains("n/a", output.Split('\n').Single(l => l.Contains("dien")));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var train = new Command("train", "Training samples/s per model on full-length histories (default: batch 256, history 50, embedding 32 per field)");
+        var train = new Command("train", "Training samples/s and GFLOP/s per model on full-length histories (default: batch 256, history 50, embedding 32 per field), against the fp32 matmul GFLOP/s");
         var models = UserInput.Models();
         var batchSize = UserInput.WholeNumber("--batch-size", null, 256);
         var maxLength = UserInput.WholeNumber("--max-length", null, 50);
@@ -23,7 +23,7 @@ internal static class BenchCommand
         var device = UserInput.Device();
         foreach (var option in new Option[] { models, batchSize, maxLength, embedding, steps, device }) train.Options.Add(option);
         train.SetAction(parse => Train(
-            parse.GetValue(models)!,
+            Console(parse), parse.GetValue(models)!,
             new TrainerConfig { BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength), Device = parse.GetValue(device) },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }, parse.GetValue(steps)));
 
@@ -38,28 +38,82 @@ internal static class BenchCommand
             AnsiConsole.WriteLine($"AUGRU B={parse.GetValue(batchSize)} T={parse.GetValue(maxLength)} E=H=64, threads={torch.get_num_threads()}: {timing}");
             return 0;
         });
-        return new Command("bench", "Print cost numbers: training throughput per model, AUGRU speed-up") { train, augru };
+        var serve = new Command("serve", $"Inference ms per 1,000 candidates per model at batch sizes {string.Join(", ", ServeBatchSizes)} (eval mode, no gradients)");
+        var serveModels = UserInput.Models();
+        var candidates = UserInput.WholeNumber("--candidates", "candidates scored per pass (rounded up to whole batches)", 1000);
+        foreach (var option in new Option[] { serveModels, maxLength, embedding, candidates, device }) serve.Options.Add(option);
+        serve.SetAction(parse => Serve(
+            Console(parse), parse.GetValue(serveModels)!, parse.GetValue(maxLength), parse.GetValue(device)!,
+            new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }, parse.GetValue(candidates)));
+        return new Command("bench", "Print cost numbers: training throughput per model, inference latency, AUGRU speed-up") { train, serve, augru };
     }
 
-    private static int Train(string[] models, TrainerConfig config, ModelOptions options, int steps)
+    /// <summary>The batch sizes <c>bench serve</c> times: one request at a time, a page of candidates, a large re-rank.</summary>
+    private static readonly int[] ServeBatchSizes = [1, 64, 1024];
+
+    /// <summary>A console on the invocation's output, so that an in-process run (the tests) sees the table.</summary>
+    private static IAnsiConsole Console(ParseResult parse) =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
+
+    /// <summary>Synthetic samples whose history has at least <paramref name="maxLength"/> behaviours, so every position is real.</summary>
+    private static (List<CtrSample> Samples, CtrDataset Data) FullLengthSamples(int maxLength)
     {
         var data = SyntheticData.Generate(SyntheticConfig.Default).ToDataset(seed: 42);
-        var fullLength = data.Train.Where(s => s.HistoryLength >= config.MaxLength).ToList();
+        var fullLength = data.Train.Where(s => s.HistoryLength >= maxLength).ToList();
         // Known only once the data exists: the longest synthetic history is drawn, not configured.
-        if (fullLength.Count == 0) throw new UserErrorException($"--max-length {config.MaxLength}: no synthetic sample has a history that long; choose a smaller --max-length");
+        if (fullLength.Count == 0) throw new UserErrorException($"--max-length {maxLength}: no synthetic sample has a history that long; choose a smaller --max-length");
+        return (fullLength, data);
+    }
+
+    private static int Serve(IAnsiConsole console, string[] models, int maxLength, string device, ModelOptions options, int candidates)
+    {
+        var (fullLength, data) = FullLengthSamples(maxLength);
+        var space = FeatureSpace.From(data.Train, data.Vocabulary, maxLength);
+        var trainers = ServeBatchSizes.Select(b => new Trainer(new TrainerConfig { BatchSize = b, MaxLength = maxLength, Device = device })).ToArray();
+        console.MarkupLineInterpolated($"[grey]device {trainers[0].Device}, {torch.get_num_threads()} threads, history {maxLength}, embedding {options.EmbeddingDim}/field, {candidates} candidates per pass rounded up to whole batches, median of 3 passes after 1 warm-up pass[/]");
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn("model");
+        foreach (var b in ServeBatchSizes) table.AddColumn(new TableColumn($"batch {b}").RightAligned());
+        foreach (var name in models)
+        {
+            torch.manual_seed(42);
+            using var model = ModelZoo.Create(name, space, options);
+            var cells = trainers.Select(t =>
+            {
+                int batch = t.Config.BatchSize;
+                return t.MeasureLatency(model, fullLength, data.Vocabulary, (candidates + batch - 1) / batch * batch).ToString("F1");
+            });
+            table.AddRow([name, .. cells]);
+        }
+        console.Write(table);
+        console.MarkupLine("[grey]ms per 1,000 candidates: collated on the device beforehand, probabilities copied back to the host[/]");
+        return 0;
+    }
+
+    private static int Train(IAnsiConsole console, string[] models, TrainerConfig config, ModelOptions options, int steps)
+    {
+        var (fullLength, data) = FullLengthSamples(config.MaxLength);
         var trainer = new Trainer(config);
         var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength);
-        AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps[/]");
+        var ceiling = MatmulCeiling.Measure(device: trainer.Device);
+        console.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps[/]");
+        console.MarkupLineInterpolated($"fp32 matmul ceiling: {ceiling:F1} GFLOP/s (1024×1024 by 1024×1024, median of 5 after 2 warm-up)");
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var h in new[] { "model", "params", "ms / step", "train samples/s" }) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var h in new[] { "model", "params", "ms / step", "train samples/s", "GFLOP / step", "GFLOP/s", "% of matmul" }) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var name in models)
         {
             torch.manual_seed(42);
             using var model = ModelZoo.Create(name, space, options);
             var samplesPerSecond = trainer.MeasureTrainingThroughput(model, fullLength, data.Vocabulary, steps);
-            table.AddRow(name, model.ParameterCount().ToString("N0"), (1000 * config.BatchSize / samplesPerSecond).ToString("F1"), samplesPerSecond.ToString("N0"));
+            var secondsPerStep = config.BatchSize / samplesPerSecond;
+            var flops = StepFlops.ForModel(name, config.BatchSize, config.MaxLength, options.EmbeddingDim);
+            var rate = flops / secondsPerStep / 1e9;
+            table.AddRow(name, model.ParameterCount().ToString("N0"), (1000 * secondsPerStep).ToString("F1"), samplesPerSecond.ToString("N0"),
+                flops is { } f ? (f / 1e9).ToString("F3") : "n/a", rate is { } r ? r.ToString("F1") : "n/a", rate is { } p ? (100 * p / ceiling).ToString("F0") : "n/a");
         }
-        AnsiConsole.Write(table);
+        console.Write(table);
+        console.MarkupLine("[grey]FLOPs: the Linear layers' forward multiply-adds × 2, × 3 for forward + backward; element-wise work not counted (a lower bound). " +
+                           "n/a: no analytic count for that model (DIEN, DSIN, BST).[/]");
         return 0;
     }
 }

@@ -51,13 +51,7 @@ public static class AugruBenchmark
             fusedMs[i] = fused.Time(device);
             referenceMs[i] = reference.Time(device);
         }
-        return new AugruTiming(Median(fusedMs), Median(referenceMs));
-    }
-
-    private static double Median(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        return (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2;
+        return new AugruTiming(Timing.Median(fusedMs), Timing.Median(referenceMs));
     }
 
     /// <summary>One forward + backward pass of a GRU implementation over fixed inputs.</summary>

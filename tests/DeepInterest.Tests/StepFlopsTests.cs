@@ -1,0 +1,58 @@
+using DeepInterest.Benchmarks;
+using DeepInterest.Layers;
+using DeepInterest.Models;
+using TorchSharp.Modules;
+using Xunit;
+
+namespace DeepInterest.Tests;
+
+/// <summary>The analytic FLOP counts of <c>bench train</c>, checked by hand on tiny configurations and against the zoo's models.</summary>
+public class StepFlopsTests
+{
+    [Fact]
+    public void AnMlpCostsTwoFlopsPerMultiplyAddOfEachLayer()
+    {
+        // 4 → 3 → 1 on 2 rows: 4·3 + 3·1 = 15 multiply-adds per row, 2 rows × 15 × 2 = 60.
+        Assert.Equal(60, StepFlops.MlpForward(rows: 2, inputs: 4, hidden: [3]));
+        // 8 → 3 → 2 → 1 on 6 rows: 24 + 6 + 2 = 32 per row, 6 × 32 × 2 = 384.
+        Assert.Equal(384, StepFlops.MlpForward(rows: 6, inputs: 8, hidden: [3, 2]));
+    }
+
+    [Fact]
+    public void AvgpoolStepIsItsPredictionMlpForwardTimesThree()
+    {
+        // D = 1 per field: a behaviour is E = 2, the MLP sees [v_U; e_c] = 4 inputs, 4 → 3 → 1 = 15 multiply-adds per row;
+        // B = 2: forward 2 × 15 × 2 = 60 FLOPs, forward + backward 3 × 60 = 180.
+        Assert.Equal(180, StepFlops.EmbeddingMlp(batch: 2, dimPerField: 1, new EmbeddingMlpConfig { MlpHidden = [3] }));
+    }
+
+    [Fact]
+    public void DinStepCountsTheActivationUnitAtEveryPositionAndThePredictionMlpPerRow()
+    {
+        // B = 2, T = 3, D = 1 (E = 2). Activation unit 4E = 8 → 3 → 2 → 1 = 32 multiply-adds at 6 positions = 192;
+        // prediction MLP 2E = 4 → 3 → 1 = 15 on 2 rows = 30. (192 + 30) × 2 FLOPs × 3 = 1332.
+        Assert.Equal(1332, StepFlops.Din(batch: 2, length: 3, dimPerField: 1, new DinConfig { AttentionHidden = [3, 2], MlpHidden = [3] }));
+    }
+
+    /// <summary>The count's multiply-adds per row are the weights of the Linear layers the zoo's model really has.</summary>
+    [Theory]
+    [InlineData("avgpool")]
+    [InlineData("din")]
+    [InlineData("din-dice-mba")]
+    public void TheCountsMatchTheLinearLayersOfTheZoosModels(string name)
+    {
+        const long batch = 5, length = 7, dim = 3;
+        using var model = ModelZoo.Create(name, new FeatureSpace(11, 4, new long[11], new long[4]), new ModelOptions { EmbeddingDim = (int)dim });
+        var linears = model.named_modules().Where(m => m.module is Linear).Select(m => (m.name, Weights: ((Linear)m.module).weight!.numel())).ToList();
+        Assert.NotEmpty(linears);
+        long perPosition = linears.Where(l => l.name.StartsWith("attention")).Sum(l => l.Weights);  // 0 for avgpool
+        long perRow = linears.Sum(l => l.Weights) - perPosition;
+        Assert.Equal(3.0 * 2 * (batch * length * perPosition + batch * perRow), StepFlops.ForModel(name, batch, length, dim));
+    }
+
+    [Theory]
+    [InlineData("dien")]
+    [InlineData("dsin")]
+    [InlineData("bst")]
+    public void ModelsWithoutAnAnalyticCountHaveNone(string name) => Assert.Null(StepFlops.ForModel(name, 256, 50, 32));
+}
