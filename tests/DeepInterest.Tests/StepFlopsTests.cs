@@ -29,9 +29,10 @@ public class StepFlopsTests
     [Fact]
     public void DinStepCountsTheActivationUnitAtEveryPositionAndThePredictionMlpPerRow()
     {
-        // B = 2, T = 3, D = 1 (E = 2). Activation unit 4E = 8 → 3 → 2 → 1 = 32 multiply-adds at 6 positions = 192;
-        // prediction MLP 2E = 4 → 3 → 1 = 15 on 2 rows = 30. (192 + 30) × 2 FLOPs × 3 = 1332.
-        Assert.Equal(1332, StepFlops.Din(batch: 2, length: 3, dimPerField: 1, new DinConfig { AttentionHidden = [3, 2], MlpHidden = [3] }));
+        // B = 2, T = 3, D = 1 (E = 2). Activation unit: first layer 2E·3 = 12 multiply-adds at 6 positions = 72 plus the
+        // candidate's E·3 = 6 on 2 rows = 12; then 3 → 2 → 1 = 8 at 6 positions = 48; prediction MLP 2E = 4 → 3 → 1 = 15
+        // on 2 rows = 30. (72 + 12 + 48 + 30) × 2 FLOPs × 3 = 972 (the four-view form would be 1332).
+        Assert.Equal(972, StepFlops.Din(batch: 2, length: 3, dimPerField: 1, new DinConfig { AttentionHidden = [3, 2], MlpHidden = [3] }));
     }
 
     /// <summary>The count's multiply-adds per row are the weights of the Linear layers the zoo's model really has.</summary>
@@ -45,8 +46,11 @@ public class StepFlopsTests
         using var model = ModelZoo.Create(name, new FeatureSpace(11, 4, new long[11], new long[4]), new ModelOptions { EmbeddingDim = (int)dim });
         var linears = model.named_modules().Where(m => m.module is Linear).Select(m => (m.name, Weights: ((Linear)m.module).weight!.numel())).ToList();
         Assert.NotEmpty(linears);
-        long perPosition = linears.Where(l => l.name.StartsWith("attention")).Sum(l => l.Weights);  // 0 for avgpool
-        long perRow = linears.Sum(l => l.Weights) - perPosition;
+        long unit = linears.Where(l => l.name.StartsWith("attention")).Sum(l => l.Weights);         // 0 for avgpool
+        // The unit's first layer (4E inputs) runs as half its width per position and a quarter per row (LocalActivationUnit).
+        long first = linears.Where(l => l.name.StartsWith("attention")).Select(l => l.Weights).FirstOrDefault();
+        long perPosition = unit - first / 2;
+        long perRow = linears.Sum(l => l.Weights) - unit + first / 4;
         Assert.Equal(3.0 * 2 * (batch * length * perPosition + batch * perRow), StepFlops.ForModel(name, batch, length, dim));
     }
 

@@ -38,14 +38,19 @@ public static class StepFlops
 
     /// <summary>
     /// One training step of <see cref="Din"/> on a batch of <paramref name="batch"/> full histories of
-    /// <paramref name="length"/>: the local activation unit's MLP on [e_j; e_c; e_j − e_c; e_j ⊙ e_c] (4·E inputs) at
-    /// each of the B·T positions, then the prediction MLP on [v_U(c); e_c] (2·E inputs) per row.
+    /// <paramref name="length"/>: the local activation unit's MLP at each of the B·T positions, its first layer as the
+    /// unit computes it (k·(W₁ + W₃) and (k ⊙ q)·W₄ per position, 2·E inputs; q·(W₂ − W₃) once per row, E inputs —
+    /// not the 4·E-wide four-view product), then the prediction MLP on [v_U(c); e_c] (2·E inputs) per row.
     /// </summary>
     public static double Din(long batch, long length, long dimPerField, DinConfig? config = null)
     {
         config ??= new DinConfig();
         long e = 2 * dimPerField;
-        return ForwardBackwardFactor * (MlpForward(batch * length, 4 * e, config.AttentionHidden) + MlpForward(batch, 2 * e, config.MlpHidden));
+        var hidden = config.AttentionHidden;
+        long firstWidth = hidden.Count > 0 ? hidden[0] : 1;
+        double firstLayer = 2.0 * (batch * length * 2 * e * firstWidth + batch * e * firstWidth);
+        double restOfUnit = hidden.Count > 0 ? MlpForward(batch * length, firstWidth, hidden.Skip(1).ToList()) : 0;
+        return ForwardBackwardFactor * (firstLayer + restOfUnit + MlpForward(batch, 2 * e, config.MlpHidden));
     }
 
     /// <summary>
