@@ -59,6 +59,54 @@ public class BstTests(ITestOutputHelper output)
         Assert.All(block.parameters(), p => Assert.True(p.grad!.isfinite().all().item<bool>()));
     }
 
+    [Theory]
+    [InlineData(false, 0.1)]
+    [InlineData(true, 0.0)]
+    [InlineData(true, 0.1)]
+    public void FusedAttentionMatchesTheExplicitFormInOutputsAndGradients(bool training, double dropout)
+    {
+        // Rows: left padding, all padding, all real. One block, its attention switched between the two forms.
+        torch.manual_seed(5);
+        using var block = new TransformerBlock(dim: 8, heads: 2, feedForwardDim: 16, dropout);
+        block.train(training);
+        var tokens = randn(3, 4, 8);
+        var mask = tensor(new[] { false, true, true, true, false, false, false, false, true, true, true, true }, [3L, 4]);
+        var upstream = randn(3, 4, 8);                                                       // (B, L, E) dL/doutput
+        (Tensor Output, Tensor Input, Tensor[] Parameters) Run(bool explicitAttention)
+        {
+            block.ExplicitAttention = explicitAttention;
+            block.zero_grad();
+            var input = tokens.clone().requires_grad_();
+            torch.manual_seed(9);                                                            // same dropout draws
+            var (result, attention) = block.forward(input, mask);
+            Assert.Equal(explicitAttention, attention is not null);
+            (result * upstream).sum().backward();
+            return (result.detach(), input.grad!, block.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+        var reference = Run(explicitAttention: true);
+        var fused = Run(explicitAttention: false);
+        Assert.True(fused.Output.isfinite().all().item<bool>());
+        Assert.Equal(0f, fused.Output[1].abs().max().item<float>());                        // all-padding row
+        Assert.True(fused.Output.allclose(reference.Output, rtol: 0, atol: 1e-5), $"outputs differ by {(fused.Output - reference.Output).abs().max().item<float>()}");
+        Assert.True(fused.Input.allclose(reference.Input, rtol: 0, atol: 1e-5), $"input gradients differ by {(fused.Input - reference.Input).abs().max().item<float>()}");
+        Assert.True(fused.Input.isfinite().all().item<bool>());
+        foreach (var (f, r) in fused.Parameters.Zip(reference.Parameters))
+            Assert.True(f.allclose(r, rtol: 0, atol: 1e-5), $"parameter gradients differ by {(f - r).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void BstWithoutDiagnosticsGivesTheSameLogitsAsWithThem()
+    {
+        var (samples, vocab) = Samples(lengths: [0, 2, 5]);
+        using var batch = Batch.Collate(samples, vocab, maxLength: 50);
+        var model = NewModel(vocab, SmallConfig with { Blocks = 2 });
+        var inspected = model.forward(batch);
+        model.CollectDiagnostics = false;
+        var plain = model.forward(batch);
+        Assert.Empty(plain.Diagnostics);
+        Assert.True(plain.Logits.allclose(inspected.Logits, rtol: 0, atol: 1e-5));
+    }
+
     [Fact]
     public void TimeGapsFallIntoDocumentedBuckets()
     {

@@ -172,6 +172,41 @@ public class DsinTests(ITestOutputHelper output)
         Assert.True(blind.call(junk, mask).allclose(y, atol: 1e-5));
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void FusedAttentionMatchesMultiheadAttentionInOutputsAndGradients(bool blinding, bool training)
+    {
+        // Sessions (L = 4): full, two real, alone, empty; a second user with no sessions at all.
+        manual_seed(6);
+        var extractor = new SessionInterestExtractor(dim: 8, heads: 2, blinding);
+        extractor.train(training);
+        var mask = tensor(new[] { true, true, true, true, true, true, false, false, true, false, false, false, false, false, false, false,
+                                  false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false }, [2, 4, 4]);
+        var x = randn(2, 4, 4, 8);
+        var upstream = randn(2, 4, 8);                                               // (B, K, E) dL/doutput
+        (Tensor Output, Tensor Input, Tensor[] Parameters) Run(bool explicitAttention)
+        {
+            extractor.ExplicitAttention = explicitAttention;
+            extractor.zero_grad();
+            var input = x.clone().requires_grad_();
+            var y = extractor.call(input, mask);
+            (y * upstream).sum().backward();
+            return (y.detach(), input.grad!, extractor.parameters().Select(p => p.grad!.clone()).ToArray());
+        }
+        var reference = Run(explicitAttention: true);
+        var fused = Run(explicitAttention: false);
+        Assert.True(fused.Output.isfinite().all().item<bool>());
+        Assert.Equal(0f, fused.Output[1].abs().max().item<float>());                // no sessions
+        Assert.True(fused.Output.allclose(reference.Output, rtol: 0, atol: 1e-5), $"outputs differ by {(fused.Output - reference.Output).abs().max().item<float>()}");
+        Assert.True(fused.Input.isfinite().all().item<bool>());
+        Assert.True(fused.Input.allclose(reference.Input, rtol: 0, atol: 1e-5), $"input gradients differ by {(fused.Input - reference.Input).abs().max().item<float>()}");
+        foreach (var (f, r) in fused.Parameters.Zip(reference.Parameters))
+            Assert.True(f.allclose(r, rtol: 0, atol: 1e-5), $"parameter gradients differ by {(f - r).abs().max().item<float>()}");
+    }
+
     [Fact]
     public void BiLstmDropoutActsInTrainingOnlyAndKeepsPaddingZero()
     {

@@ -15,7 +15,10 @@ namespace DeepInterest.Layers;
 /// itself, as in the paper's code (DeepCTR's Transformer, <c>blinding=True</c>, sets the diagonal of the scores to
 /// −2³² + 1 before the softmax; here −2³² is added to it); it still keeps itself through the residual. A behaviour
 /// alone in its session has no other key: the reference then spreads its weight over the padding, here it attends
-/// to itself.
+/// to itself. Unless <see cref="ExplicitAttention"/> is set, the attention runs in libtorch's fused
+/// <c>scaled_dot_product_attention</c> on the same <c>nn.MultiheadAttention</c> parameters (in-projection, heads,
+/// out-projection), with padded keys at the dtype's lowest finite value instead of −∞ (the same zero weight, since
+/// every row keeps a real key) plus the same blinding diagonal; the module has no attention dropout to match.
 /// </summary>
 public sealed class SessionInterestExtractor : Module<Tensor, Tensor, Tensor>
 {
@@ -24,6 +27,10 @@ public sealed class SessionInterestExtractor : Module<Tensor, Tensor, Tensor>
     private readonly Sequential feedForward;
     private readonly LayerNorm feedForwardNorm;
     private readonly bool blinding;
+    private readonly long heads;
+
+    /// <summary>Run <c>nn.MultiheadAttention</c> itself (the plain reference); otherwise the fused kernel on its parameters.</summary>
+    public bool ExplicitAttention { get; set; } = true;
 
     public SessionInterestExtractor(long dim, long heads, bool blinding = false) : base(nameof(SessionInterestExtractor))
     {
@@ -34,6 +41,7 @@ public sealed class SessionInterestExtractor : Module<Tensor, Tensor, Tensor>
         feedForward = Sequential(("fc0", Linear(dim, 4 * dim)), ("act0", ReLU()), ("fc1", Linear(4 * dim, dim)));
         feedForwardNorm = LayerNorm(dim);
         this.blinding = blinding;
+        this.heads = heads;
         RegisterComponents();
     }
 
@@ -51,12 +59,30 @@ public sealed class SessionInterestExtractor : Module<Tensor, Tensor, Tensor>
         // Blinding as in the reference: −2³² added on the diagonal of the scores. Finite, so a behaviour alone in its
         // session (every other key padding, −∞) still attends to itself instead of making the softmax NaN.
         var blindfold = blinding ? eye(l, dtype: sessions.dtype, device: sessions.device) * -Math.Pow(2, 32) : null; // (L, L)
-        var (attended, _) = selfAttention.call(sequence, sequence, sequence, key_padding_mask: attendable.logical_not(), attn_mask: blindfold);
+        var attended = ExplicitAttention
+            ? selfAttention.call(sequence, sequence, sequence, key_padding_mask: attendable.logical_not(), attn_mask: blindfold).Item1
+            : FusedAttention(sequence, attendable, blindfold);             // (L, B·K, E)
         var hidden = attentionNorm.call(sequence + attended);              // (L, B·K, E)
         hidden = feedForwardNorm.call(hidden + feedForward.call(hidden));  // (L, B·K, E) I^Q
         var perBehavior = hidden.transpose(0, 1).reshape(b, k, l, e);      // (B, K, L, E)
         var weights = behaviorMask.to_type(sessions.dtype).unsqueeze(-1);  // (B, K, L, 1)
         var count = weights.sum(2).clamp_min(1);                           // (B, K, 1)
         return ((perBehavior * weights).sum(2) / count).MoveToOuterDisposeScope(); // (B, K, E) I_k
+    }
+
+    /// <summary>(L, N, E) sequence, (N, L) attendable keys, optional (L, L) additive blindfold → (L, N, E), as <c>selfAttention</c>.</summary>
+    private Tensor FusedAttention(Tensor sequence, Tensor attendable, Tensor? blindfold)
+    {
+        long l = sequence.shape[0], n = sequence.shape[1], e = sequence.shape[2];
+        var inWeight = selfAttention.get_parameter("in_proj_weight")!;     // (3E, E) [Q; K; V]
+        var inBias = selfAttention.get_parameter("in_proj_bias")!;         // (3E)
+        var projected = functional.linear(sequence, inWeight, inBias)      // (L, N, 3E)
+            .view(l, n, 3, heads, e / heads).permute(2, 1, 3, 0, 4);       // (3, N, H, L, d)
+        var keyBias = zeros(n, 1, 1, l, dtype: sequence.dtype, device: sequence.device)
+            .masked_fill(attendable.logical_not().unsqueeze(1).unsqueeze(1), finfo(sequence.dtype).min); // (N, 1, 1, L)
+        var bias = blindfold is null ? keyBias : keyBias + blindfold;      // (N, 1, L, L) or (N, 1, 1, L)
+        var attended = functional.scaled_dot_product_attention(projected[0], projected[1], projected[2], bias) // (N, H, L, d)
+            .permute(2, 0, 1, 3).reshape(l, n, e);                         // (L, N, E)
+        return functional.linear(attended, selfAttention.get_parameter("out_proj.weight")!, selfAttention.get_parameter("out_proj.bias")!);
     }
 }

@@ -13,6 +13,9 @@ namespace DeepInterest.Layers;
 ///   F  = LayerNorm(S' + Dropout(LeakyReLU(S' W⁽¹⁾ + b⁽¹⁾) W⁽²⁾ + b⁽²⁾))
 /// </code>
 /// Written out by hand (not <c>nn.MultiheadAttention</c>) so that the attention map is available as a diagnostic.
+/// Without <see cref="ExplicitAttention"/> the same softmax(Q Kᵀ / √d) V, with the same lowest-finite-value key mask
+/// (added instead of filled in, which rounds back to the same value) and the same dropout on the weights, runs in
+/// libtorch's fused <c>scaled_dot_product_attention</c>, and no map is returned.
 /// Input (B, L, E) with a mask (B, L) true at real tokens, used for keys and queries alike. Padded keys are filled
 /// with the dtype's lowest finite value rather than −∞: the weight on them still underflows to exactly 0 whenever
 /// the row has a real key (a real query always has itself), and an all-padding sequence gives uniform, finite
@@ -33,6 +36,10 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Te
     private readonly LayerNorm feedForwardNorm;
     private readonly long heads;
     private readonly long headDim;
+    private readonly double dropout;
+
+    /// <summary>Compute the attention weights explicitly and return the map; otherwise the fused kernel runs and the map is null.</summary>
+    public bool ExplicitAttention { get; set; } = true;
 
     public TransformerBlock(long dim, long heads, long feedForwardDim, double dropout = 0.1) : base(nameof(TransformerBlock))
     {
@@ -41,6 +48,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Te
         if (feedForwardDim < 1) throw new ArgumentOutOfRangeException(nameof(feedForwardDim), feedForwardDim, "TransformerBlock: feed-forward width must be positive");
         this.heads = heads;
         headDim = dim / heads;
+        this.dropout = dropout;
         query = Linear(dim, dim);
         key = Linear(dim, dim);
         value = Linear(dim, dim);
@@ -55,7 +63,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Te
         RegisterComponents();
     }
 
-    /// <summary>(B, L, E) tokens and (B, L) bool mask (true = real) → (B, L, E) outputs, (B, L, L) head-averaged attention.</summary>
+    /// <summary>(B, L, E) tokens and (B, L) bool mask (true = real) → (B, L, E) outputs, (B, L, L) head-averaged attention (null unless <see cref="ExplicitAttention"/>).</summary>
     public override (Tensor Output, Tensor Attention) forward(Tensor tokens, Tensor mask)
     {
         using var scope = NewDisposeScope();
@@ -63,17 +71,28 @@ public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Te
         var q = SplitHeads(query.forward(tokens), b, l);                          // (B, H, L, d)
         var k = SplitHeads(key.forward(tokens), b, l);                            // (B, H, L, d)
         var v = SplitHeads(value.forward(tokens), b, l);                          // (B, H, L, d)
-        var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim);          // (B, H, L, L)
         var padKeys = mask.logical_not().unsqueeze(1).unsqueeze(1);               // (B, 1, 1, L)
-        var weights = scores.masked_fill(padKeys, finfo(scores.dtype).min).softmax(-1); // (B, H, L, L), 0 at padded keys
+        var lowest = finfo(tokens.dtype).min;
         var realQueries = mask.unsqueeze(-1).to_type(tokens.dtype);               // (B, L, 1)
-        var attended = attentionDropout.forward(weights).matmul(v)                // (B, H, L, d)
-            .transpose(1, 2).reshape(b, l, heads * headDim);                      // (B, L, E)
+        Tensor? weights = null;
+        Tensor attended;                                                          // (B, H, L, d)
+        if (ExplicitAttention)
+        {
+            var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(headDim);      // (B, H, L, L)
+            weights = scores.masked_fill(padKeys, lowest).softmax(-1);            // (B, H, L, L), 0 at padded keys
+            attended = attentionDropout.forward(weights).matmul(v);
+        }
+        else
+        {
+            var keyBias = zeros(b, 1, 1, l, dtype: tokens.dtype, device: tokens.device).masked_fill(padKeys, lowest); // (B, 1, 1, L)
+            attended = functional.scaled_dot_product_attention(q, k, v, keyBias, training ? dropout : 0.0);
+        }
+        attended = attended.transpose(1, 2).reshape(b, l, heads * headDim);       // (B, L, E)
         var s = attentionNorm.forward(tokens + residualDropout.forward(merge.forward(attended))); // (B, L, E)  S'
         var feedForward = project.forward(activation.forward(expand.forward(s))); // (B, L, E)
         var output = feedForwardNorm.forward(s + residualDropout.forward(feedForward)) * realQueries; // (B, L, E), padded rows 0
-        var attention = weights.mean([1]) * realQueries;                          // (B, L, L), padded query rows 0
-        return (output.MoveToOuterDisposeScope(), attention.MoveToOuterDisposeScope());
+        var attention = weights is null ? null : (weights.mean([1]) * realQueries).MoveToOuterDisposeScope(); // (B, L, L), padded query rows 0
+        return (output.MoveToOuterDisposeScope(), attention!);
     }
 
     private Tensor SplitHeads(Tensor x, long b, long l) => x.view(b, l, heads, headDim).transpose(1, 2); // (B, L, E) → (B, H, L, d)

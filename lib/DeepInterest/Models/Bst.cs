@@ -93,7 +93,10 @@ public sealed class Bst : CtrModel
                       + position.forward(batch.HistoryTimes, batch.Times)) * realTokens; // padding tokens stay 0
         Tensor attention = null!;
         foreach (var block in blocks)
-            (tokens, attention) = block.forward(tokens, mask);                      // (B, T+1, E), (B, T+1, T+1)
+        {
+            block.ExplicitAttention = CollectDiagnostics;                            // the map only when asked; else the fused kernel
+            (tokens, attention) = block.forward(tokens, mask);                      // (B, T+1, E), (B, T+1, T+1) or null
+        }
         var features = new List<Tensor> { tokens[.., -1] };                          // (B, E) candidate token
         if (poolHistory)
         {
