@@ -72,16 +72,21 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(vocab);
-        return Predict(model, IndexedSamples.Build(samples, vocab));
+        return Predict(model, samples, BatchLoader.Batches(samples, vocab, Config.BatchSize, Config.MaxLength, Device));
     }
 
     /// <summary>Click probabilities for samples already looked up in the vocabulary, in their order (eval mode, no gradients).</summary>
     public Predictions Predict(CtrModel model, IndexedSamples indexed)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(indexed);
-        var samples = indexed.Samples;
-        if (samples.Count == 0) throw new ArgumentException("nothing to predict: no samples", nameof(indexed));
+        return Predict(model, indexed.Samples, BatchLoader.Batches(indexed, Config.BatchSize, Config.MaxLength, Device));
+    }
+
+    /// <summary>Scores <paramref name="batches"/>, which cut <paramref name="samples"/> in their order.</summary>
+    private Predictions Predict(CtrModel model, IReadOnlyList<CtrSample> samples, IEnumerable<Batch> batches)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (samples.Count == 0) throw new ArgumentException("nothing to predict: no samples", nameof(samples));
         model.to(Device);
         bool wasTraining = model.training;
         model.eval();
@@ -91,7 +96,7 @@ public sealed class Trainer
         try
         {
             using var noGradients = no_grad();
-            foreach (var batch in BatchLoader.Batches(indexed, Config.BatchSize, Config.MaxLength, Device))
+            foreach (var batch in batches)
             {
                 using var owned = batch;
                 using var scope = NewDisposeScope();
