@@ -24,7 +24,7 @@ public class BatchTests
     {
         var (samples, vocab) = Mixed();
         const int maxLength = 20;
-        var indexed = IndexedSamples.Build(samples, vocab);
+        var indexed = IndexedSamples.Build(samples, vocab, maxLength);
         var order = Enumerable.Range(0, samples.Count).ToArray();
         new Random(3).Shuffle(order);
         int start = 0, checkedRows = 0;
@@ -74,7 +74,7 @@ public class BatchTests
     public void IndexingOnceGivesTheSameBatchesAsCollatingEachChunk()
     {
         var (samples, vocab) = Mixed();
-        var indexed = IndexedSamples.Build(samples, vocab);
+        var indexed = IndexedSamples.Build(samples, vocab, maxLength: 30);
         var order = Enumerable.Range(0, samples.Count).ToArray();
         new Random(5).Shuffle(order);
         int start = 0;
@@ -89,6 +89,7 @@ public class BatchTests
             start += batch.Size;
         }
         Assert.Equal(samples.Count, start);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Batch.Collate(indexed, [0, 1], maxLength: 31));
     }
 
     private static Tensor[] Tensors(Batch b) =>

@@ -41,7 +41,8 @@ public sealed class Batch : IDisposable
         if (samples.Count == 0) throw new ArgumentException("a batch needs at least one sample", nameof(samples));
         var rows = new int[samples.Count];
         for (int i = 0; i < rows.Length; i++) rows[i] = i;
-        return Collate(IndexedSamples.Build(samples, vocab), rows, maxLength, device);
+        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maximum history length must be at least 1");
+        return Collate(IndexedSamples.Build(samples, vocab, maxLength), rows, maxLength, device);
     }
 
     /// <summary>
@@ -54,6 +55,8 @@ public sealed class Batch : IDisposable
         ArgumentNullException.ThrowIfNull(indexed);
         if (rows.Length == 0) throw new ArgumentException("a batch needs at least one sample", nameof(rows));
         if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maximum history length must be at least 1");
+        if (maxLength > indexed.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"the samples were indexed with at most {indexed.MaxLength} behaviours per history; index them again for longer batches");
         device ??= CPU;
         var samples = indexed.Samples;
         int b = rows.Length, t = 1;
@@ -77,7 +80,7 @@ public sealed class Batch : IDisposable
             int row = rows[r];
             var s = samples[row];
             int len = Math.Min(s.HistoryLength, maxLength), from = s.HistoryLength - len, pad = t - len;
-            long at = indexed.Offsets[row] + from;
+            long at = indexed.Offsets[row + 1] - len;  // the index holds the most recent behaviours, ending at the next offset
             int dst = r * t + pad;
             Array.Copy(indexed.HistoryItems, at, hi, dst, len);
             Array.Copy(indexed.HistoryCategories, at, hc, dst, len);

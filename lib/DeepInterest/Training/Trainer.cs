@@ -41,8 +41,8 @@ public sealed class Trainer
         double trainingSeconds = 0;
         long trainedSamples = 0;
         // Looked up in the vocabulary once; every epoch's batches only copy indices.
-        var train = IndexedSamples.Build(data.Train, data.Vocabulary);
-        var validationSplit = data.Validation.Count > 0 ? IndexedSamples.Build(data.Validation, data.Vocabulary) : null;
+        var train = IndexedSamples.Build(data.Train, data.Vocabulary, Config.MaxLength);
+        var validationSplit = data.Validation.Count > 0 ? IndexedSamples.Build(data.Validation, data.Vocabulary, Config.MaxLength) : null;
         for (int epoch = 1; epoch <= Config.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
