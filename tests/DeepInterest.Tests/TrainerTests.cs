@@ -183,24 +183,46 @@ public class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ReportsProgressEveryStepAndNativeMemoryStaysFlat()
+    public void ReportsProgressEveryFewStepsAndNativeMemoryStaysFlat()
     {
         var data = TinyCtrData.Create();
         using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
         var liveTensors = new List<long>();
         var progress = new RecordingProgress(_ => liveTensors.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
 
-        new Trainer(Quick with { Epochs = 2 }).Fit(model, data, progress);
+        var result = new Trainer(Quick with { Epochs = 2, ProgressEvery = 3 }).Fit(model, data, progress);
 
         int steps = (data.Train.Count + 63) / 64;
-        output.WriteLine($"live tensors per step: {string.Join(" ", liveTensors)}");
-        Assert.Equal(2 * steps, progress.Reports.Count);
-        Assert.Equal(Enumerable.Range(1, steps).Concat(Enumerable.Range(1, steps)), progress.Reports.Select(r => r.Step));
+        int[] reported = [3, 6, 9, 12, 13];
+        Assert.Equal(13, steps);
+        output.WriteLine($"live tensors per report: {string.Join(" ", liveTensors)}");
+        Assert.Equal(reported.Concat(reported), progress.Reports.Select(r => r.Step));
         Assert.All(progress.Reports, r => Assert.True(r.StepsPerEpoch == steps && r.Epochs == 2 && double.IsFinite(r.RunningLoss)));
+        // The last report of an epoch carries the epoch's mean loss.
+        Assert.Equal(result.History.Select(e => e.TrainLoss), progress.Reports.Where(r => r.Step == steps).Select(r => r.RunningLoss));
         // Step 1 creates the optimizer's state; from then on every step must free what it allocates. Between the
         // epochs the only new tensors are the in-memory copy of the best weights, one per state_dict entry.
-        Assert.All(liveTensors.Skip(1).Take(steps - 1), count => Assert.Equal(liveTensors[1], count));
-        Assert.All(liveTensors.Skip(steps), count => Assert.Equal(liveTensors[1] + model.state_dict().Count, count));
+        int perEpoch = reported.Length;
+        Assert.All(liveTensors.Take(perEpoch), count => Assert.Equal(liveTensors[0], count));
+        Assert.All(liveTensors.Skip(perEpoch), count => Assert.Equal(liveTensors[0] + model.state_dict().Count, count));
+    }
+
+    [Fact]
+    public void HowOftenLossesAreReadDoesNotChangeTraining()
+    {
+        var data = TinyCtrData.Create();
+        var space = MeanPoolCtrModel.Space(data);
+        using var everyStep = new MeanPoolCtrModel(space);
+        using var rarely = new MeanPoolCtrModel(space);
+        rarely.load_state_dict(everyStep.state_dict());
+        var progress = new RecordingProgress();
+
+        var a = new Trainer(Quick with { Epochs = 2, ProgressEvery = 1 }).Fit(everyStep, data, progress);
+        var b = new Trainer(Quick with { Epochs = 2, ProgressEvery = 50 }).Fit(rarely, data);
+
+        Assert.Equal(2 * 13, progress.Reports.Count);
+        Assert.Equal(a.History.Select(e => e.TrainLoss), b.History.Select(e => e.TrainLoss));
+        Assert.Equal(a.History.Select(e => e.ValidationAuc), b.History.Select(e => e.ValidationAuc));
     }
 
     [Fact]
@@ -211,6 +233,7 @@ public class TrainerTests(ITestOutputHelper output)
 
         var error = Assert.Throws<InvalidOperationException>(() => new Trainer(Quick).Fit(model, data));
 
+        // Read at the epoch's last step (default ProgressEvery 20 > 13 steps), still naming the step that diverged.
         Assert.Contains("epoch 1, step 3 of 13", error.Message);
     }
 
@@ -244,6 +267,7 @@ public class TrainerTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(Quick with { LearningRate = double.NaN }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(Quick with { ClipGradNorm = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(Quick with { Patience = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(Quick with { ProgressEvery = 0 }));
     }
 
     [Fact]

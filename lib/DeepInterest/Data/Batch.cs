@@ -34,45 +34,67 @@ public sealed class Batch : IDisposable
     /// <summary>
     /// Collates samples into a batch: vocabulary lookup (unknown ids → OOV), left padding to the longest history
     /// (capped at <paramref name="maxLength"/>, most recent kept), masks and lengths, all created on <paramref name="device"/>.
+    /// Training loops should index their split once (<see cref="IndexedSamples.Build"/>) and collate from that instead.
     /// </summary>
     public static Batch Collate(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab, int maxLength, Device? device = null)
     {
         if (samples.Count == 0) throw new ArgumentException("a batch needs at least one sample", nameof(samples));
+        var rows = new int[samples.Count];
+        for (int i = 0; i < rows.Length; i++) rows[i] = i;
         if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maximum history length must be at least 1");
+        return Collate(IndexedSamples.Build(samples, vocab, maxLength), rows, maxLength, device);
+    }
+
+    /// <summary>
+    /// Collates the samples at <paramref name="rows"/> of <paramref name="indexed"/> (already looked up in the
+    /// vocabulary): left padding to the longest history (capped at <paramref name="maxLength"/>, most recent kept),
+    /// masks and lengths, all created on <paramref name="device"/>.
+    /// </summary>
+    public static Batch Collate(IndexedSamples indexed, ReadOnlySpan<int> rows, int maxLength, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(indexed);
+        if (rows.Length == 0) throw new ArgumentException("a batch needs at least one sample", nameof(rows));
+        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maximum history length must be at least 1");
+        if (maxLength > indexed.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"the samples were indexed with at most {indexed.MaxLength} behaviours per history; index them again for longer batches");
         device ??= CPU;
-        int b = samples.Count;
-        int t = Math.Max(1, samples.Max(s => Math.Min(s.HistoryLength, maxLength)));
+        var samples = indexed.Samples;
+        int b = rows.Length, t = 1;
+        bool hasRelevance = true, hasProbability = true;
+        foreach (int row in rows)
+        {
+            var s = samples[row];
+            t = Math.Max(t, Math.Min(s.HistoryLength, maxLength));
+            hasRelevance &= s.Relevance is not null;
+            hasProbability &= s.ClickProbability is not null;
+        }
         var hi = new long[b * t]; var hc = new long[b * t]; var ht = new long[b * t];
         var ni = new long[b * t]; var nc = new long[b * t];
         var mask = new bool[b * t]; var lengths = new long[b];
         var items = new long[b]; var cats = new long[b]; var times = new long[b]; var labels = new float[b];
         var users = new long[b];
-        bool hasRelevance = samples.All(s => s.Relevance is not null);
         var relevance = hasRelevance ? new float[b * t] : null;
-        bool hasProbability = samples.All(s => s.ClickProbability is not null);
         var probabilities = hasProbability ? new double[b] : null;
         for (int r = 0; r < b; r++)
         {
-            var s = samples[r];
+            int row = rows[r];
+            var s = samples[row];
             int len = Math.Min(s.HistoryLength, maxLength), from = s.HistoryLength - len, pad = t - len;
-            bool hasNegatives = s.NegativeItems.Length == s.HistoryLength && s.HistoryLength > 0;
-            for (int k = 0; k < len; k++)
+            long at = indexed.Offsets[row + 1] - len;  // the index holds the most recent behaviours, ending at the next offset
+            int dst = r * t + pad;
+            Array.Copy(indexed.HistoryItems, at, hi, dst, len);
+            Array.Copy(indexed.HistoryCategories, at, hc, dst, len);
+            Array.Copy(s.HistoryTimes, from, ht, dst, len);
+            Array.Fill(mask, true, dst, len);
+            if (indexed.NegativeItems is { } negativeItems && indexed.NegativeCategories is { } negativeCategories)
             {
-                int src = from + k, dst = r * t + pad + k;
-                hi[dst] = vocab.Items.IndexOf(s.HistoryItems[src]);
-                hc[dst] = vocab.Categories.IndexOf(s.HistoryCategories[src]);
-                ht[dst] = s.HistoryTimes[src];
-                mask[dst] = true;
-                if (hasNegatives)
-                {
-                    ni[dst] = vocab.Items.IndexOf(s.NegativeItems[src]);
-                    nc[dst] = vocab.Categories.IndexOf(s.NegativeCategories[src]);
-                }
-                if (relevance is not null) relevance[dst] = s.Relevance![src];
+                Array.Copy(negativeItems, at, ni, dst, len);
+                Array.Copy(negativeCategories, at, nc, dst, len);
             }
+            if (relevance is not null) Array.Copy(s.Relevance!, from, relevance, dst, len);
             lengths[r] = len;
-            items[r] = vocab.Items.IndexOf(s.Item);
-            cats[r] = vocab.Categories.IndexOf(s.Category);
+            items[r] = indexed.Items[row];
+            cats[r] = indexed.Categories[row];
             times[r] = s.Time;
             labels[r] = s.Label;
             users[r] = s.User;

@@ -21,7 +21,7 @@ public sealed record FeatureSpace(long ItemVocabulary, long CategoryVocabulary, 
     /// <summary>
     /// Rows per table and n_j, counted on exactly what one epoch of training batches feeds the embedding tables: each
     /// sample's history cut to its <paramref name="maxLength"/> most recent behaviours, plus its candidate, collated by
-    /// <see cref="Batch.Collate"/> (so an id the vocabulary maps elsewhere, e.g. to OOV, counts for that row).
+    /// <see cref="Batch.Collate(IReadOnlyList{CtrSample}, FeatureVocabulary, int, TorchSharp.torch.Device?)"/> (so an id the vocabulary maps elsewhere, e.g. to OOV, counts for that row).
     /// Use the trainer's <c>MaxLength</c>: then Σ over an epoch's batches of n_jB / n_j is exactly 1 for every row used.
     /// Counting whole histories instead (the vocabulary's counts) makes that sum fall below 1 for items whose
     /// occurrences lie beyond the cut.

@@ -12,7 +12,7 @@ public sealed record ModelResult(string Model, long Parameters, MetricReport Tes
 /// <summary>Trains several models of the <see cref="ModelZoo"/> on one data set under one seed and evaluates them on its test split.</summary>
 public static class Comparison
 {
-    /// <param name="progress">Called with the model's name on every training step.</param>
+    /// <param name="progress">Called with the model's name at every progress report (see <see cref="TrainerConfig.ProgressEvery"/>).</param>
     /// <param name="latencyCandidates">Candidates scored per latency pass (the result is per 1,000 either way).</param>
     public static List<ModelResult> Run(CtrDataset data, IReadOnlyList<string> models, TrainerConfig config,
         ModelOptions? options = null, Action<string, TrainingProgress>? progress = null, CancellationToken cancellation = default,

@@ -40,12 +40,15 @@ public sealed class Trainer
         var clock = Stopwatch.StartNew();
         double trainingSeconds = 0;
         long trainedSamples = 0;
+        // Looked up in the vocabulary once; every epoch's batches only copy indices.
+        var train = IndexedSamples.Build(data.Train, data.Vocabulary, Config.MaxLength);
+        var validationSplit = data.Validation.Count > 0 ? IndexedSamples.Build(data.Validation, data.Vocabulary, Config.MaxLength) : null;
         for (int epoch = 1; epoch <= Config.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            double trainLoss = TrainEpoch(model, optimizer, data, epoch, progress, ct);
+            double trainLoss = TrainEpoch(model, optimizer, train, epoch, progress, ct);
             double epochTrainingSeconds = epochClock.Elapsed.TotalSeconds;
-            MetricReport? validation = data.Validation.Count > 0 ? CtrMetrics.Evaluate(Predict(model, data.Validation, data.Vocabulary)) : null;
+            MetricReport? validation = validationSplit is null ? null : CtrMetrics.Evaluate(Predict(model, validationSplit));
             history.Add(new EpochRecord(epoch, trainLoss, validation?.Auc ?? double.NaN, validation?.Gauc ?? double.NaN,
                 validation?.LogLoss ?? double.NaN, epochClock.Elapsed.TotalSeconds, data.Train.Count / epochTrainingSeconds));
             trainingSeconds += epochTrainingSeconds;
@@ -67,9 +70,22 @@ public sealed class Trainer
     /// <summary>Click probabilities for <paramref name="samples"/> in their order (eval mode, no gradients).</summary>
     public Predictions Predict(CtrModel model, IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(vocab);
+        return Predict(model, samples, BatchLoader.Batches(samples, vocab, Config.BatchSize, Config.MaxLength, Device));
+    }
+
+    /// <summary>Click probabilities for samples already looked up in the vocabulary, in their order (eval mode, no gradients).</summary>
+    public Predictions Predict(CtrModel model, IndexedSamples indexed)
+    {
+        ArgumentNullException.ThrowIfNull(indexed);
+        return Predict(model, indexed.Samples, BatchLoader.Batches(indexed, Config.BatchSize, Config.MaxLength, Device));
+    }
+
+    /// <summary>Scores <paramref name="batches"/>, which cut <paramref name="samples"/> in their order.</summary>
+    private Predictions Predict(CtrModel model, IReadOnlyList<CtrSample> samples, IEnumerable<Batch> batches)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         if (samples.Count == 0) throw new ArgumentException("nothing to predict: no samples", nameof(samples));
         model.to(Device);
         bool wasTraining = model.training;
@@ -80,7 +96,7 @@ public sealed class Trainer
         try
         {
             using var noGradients = no_grad();
-            foreach (var batch in BatchLoader.Batches(samples, vocab, Config.BatchSize, Config.MaxLength, Device))
+            foreach (var batch in batches)
             {
                 using var owned = batch;
                 using var scope = NewDisposeScope();
@@ -143,11 +159,20 @@ public sealed class Trainer
         using var optimizer = CreateOptimizer(model);
         var pool = Enumerable.Range(0, Config.BatchSize * Math.Max(1, Math.Min(steps, 4))).Select(i => samples[i % samples.Count]).ToList();
         var batches = BatchLoader.Batches(pool, vocab, Config.BatchSize, Config.MaxLength, Device).ToList();
+        using var losses = new LossWindow(Config.ProgressEvery, Device);
+        void Run(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                TrainStep(model, optimizer, batches[i % batches.Count], losses, i + 1);
+                if (losses.IsFull || i + 1 == count) ThrowIfNonFinite(losses.Drain(), epoch: 0, count);
+            }
+        }
         try
         {
-            for (int i = 0; i < warmup; i++) TrainStep(model, optimizer, batches[i % batches.Count], 0, i + 1, warmup);
+            Run(warmup);
             var clock = Stopwatch.StartNew();
-            for (int i = 0; i < steps; i++) TrainStep(model, optimizer, batches[i % batches.Count], 0, i + 1, steps);
+            Run(steps);
             return steps * (double)Config.BatchSize / clock.Elapsed.TotalSeconds;
         }
         finally
@@ -167,29 +192,33 @@ public sealed class Trainer
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    private double TrainEpoch(CtrModel model, optim.Optimizer optimizer, CtrDataset data, int epoch,
+    private double TrainEpoch(CtrModel model, optim.Optimizer optimizer, IndexedSamples train, int epoch,
         IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         model.train();
-        int steps = (data.Train.Count + Config.BatchSize - 1) / Config.BatchSize;
+        int steps = (train.Count + Config.BatchSize - 1) / Config.BatchSize;
         int shuffleSeed = unchecked(Config.Seed * 1_000_003 + epoch);
+        using var losses = new LossWindow(Config.ProgressEvery, Device);
         double lossSum = 0;
         long seen = 0;
         int step = 0;
-        foreach (var batch in BatchLoader.Batches(data.Train, data.Vocabulary, Config.BatchSize, Config.MaxLength, Device, shuffleSeed))
+        foreach (var batch in BatchLoader.Batches(train, Config.BatchSize, Config.MaxLength, Device, shuffleSeed))
         {
             using var owned = batch;
             ct.ThrowIfCancellationRequested();
             step++;
-            double loss = TrainStep(model, optimizer, batch, epoch, step, steps);
-            lossSum += loss * batch.Size;
-            seen += batch.Size;
+            TrainStep(model, optimizer, batch, losses, step);
+            if (!losses.IsFull && step < steps) continue;
+            var (weightedSum, samples) = ThrowIfNonFinite(losses.Drain(), epoch, steps);
+            lossSum += weightedSum;
+            seen += samples;
             progress?.Report(new TrainingProgress(epoch, Config.Epochs, step, steps, lossSum / seen));
         }
         return lossSum / seen;
     }
 
-    private double TrainStep(CtrModel model, optim.Optimizer optimizer, Batch batch, int epoch, int step, int steps)
+    /// <summary>One optimizer step; its loss goes to <paramref name="losses"/> on the device, unread.</summary>
+    private void TrainStep(CtrModel model, optim.Optimizer optimizer, Batch batch, LossWindow losses, int step)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
@@ -197,15 +226,24 @@ public sealed class Trainer
         var loss = binary_cross_entropy_with_logits(output.Logits, batch.Labels);  // scalar, mean over B
         if (output.AuxiliaryLoss is { } auxiliary) loss = loss + auxiliary;
         if (output.Regularization is { } regularization) loss = loss + regularization;
-        double value = loss.item<float>();
-        if (!double.IsFinite(value))
-            throw new InvalidOperationException(
-                $"training loss became {value} at epoch {epoch}, step {step} of {steps}; try a lower learning rate " +
-                $"(now {Config.LearningRate}) or gradient clipping (now {Config.ClipGradNorm?.ToString() ?? "off"})");
+        losses.Add(loss, batch.Size, step);
         loss.backward();
         if (Config.ClipGradNorm is { } maxNorm) nn.utils.clip_grad_norm_(model.parameters(), maxNorm);
         optimizer.step();
-        return value;
+    }
+
+    /// <summary>
+    /// The drained window's sum and sample count, or the divergence error naming the first step whose loss was not
+    /// finite. The check runs when the window is read (at the latest at the epoch's last step), so the optimizer may
+    /// have taken a few more steps on a diverged model before training stops.
+    /// </summary>
+    private (double WeightedSum, long Samples) ThrowIfNonFinite((double WeightedSum, long Samples, (float Value, int Step)? NonFinite) read, int epoch, int steps)
+    {
+        if (read.NonFinite is { } bad)
+            throw new InvalidOperationException(
+                $"training loss became {bad.Value} at epoch {epoch}, step {bad.Step} of {steps}; try a lower learning rate " +
+                $"(now {Config.LearningRate}) or gradient clipping (now {Config.ClipGradNorm?.ToString() ?? "off"})");
+        return (read.WeightedSum, read.Samples);
     }
 
     private optim.Optimizer CreateOptimizer(CtrModel model) => Config.Optimizer switch

@@ -21,6 +21,11 @@ public sealed record TrainerConfig
     public string? Device { get; init; }
     /// <summary>When set, the best epoch's weights are also written to <c>best.dat</c> in this folder.</summary>
     public string? CheckpointDirectory { get; init; }
+    /// <summary>
+    /// Training steps between progress reports, which are also the only times the step losses are copied from the
+    /// device (a non-finite loss is caught there); an epoch's last step always reports.
+    /// </summary>
+    public int ProgressEvery { get; init; } = 20;
 
     /// <summary>Throws a clear error for settings that cannot train.</summary>
     public void Validate()
@@ -32,6 +37,7 @@ public sealed record TrainerConfig
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "learning rate must be a positive number");
         if (ClipGradNorm is { } clip && !(clip > 0))
             throw new ArgumentOutOfRangeException(nameof(ClipGradNorm), clip, "gradient clipping norm must be positive (or null for no clipping)");
+        if (ProgressEvery < 1) throw new ArgumentOutOfRangeException(nameof(ProgressEvery), ProgressEvery, "report progress at least every step (1) or less often");
         if (Patience < 1) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "patience must be at least 1 epoch; set it to Epochs or more to never stop early");
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");
     }
@@ -48,7 +54,11 @@ public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationA
 /// <summary>Per-epoch history, the (1-based) epoch whose weights the model holds now, and overall training time and throughput.</summary>
 public sealed record TrainingResult(IReadOnlyList<EpochRecord> History, int BestEpoch, double TrainSeconds, double TrainSamplesPerSecond);
 
-/// <summary>Reported after every training step; <see cref="RunningLoss"/> is the mean loss of the epoch so far.</summary>
+/// <summary>
+/// Reported every <see cref="TrainerConfig.ProgressEvery"/> steps and at an epoch's last step; <see cref="RunningLoss"/>
+/// is the mean training loss (BCE plus auxiliary and regularization terms, weighted by batch size) of the epoch's steps
+/// 1..<see cref="Step"/>.
+/// </summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double RunningLoss);
 
 /// <summary>Click probabilities with the labels and users they belong to, in sample order.</summary>

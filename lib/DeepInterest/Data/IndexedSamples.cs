@@ -1,0 +1,88 @@
+namespace DeepInterest.Data;
+
+/// <summary>
+/// Samples with every raw id looked up in the vocabulary once: flat int64 index arrays (histories back to back, each cut
+/// to its <see cref="MaxLength"/> most recent behaviours, sample <c>i</c>'s at <c>[Offsets[i], Offsets[i + 1])</c>)
+/// plus the candidates' indices. Built once per data split, so
+/// <see cref="Batch.Collate(IndexedSamples, ReadOnlySpan{int}, int, TorchSharp.torch.Device?)"/> only copies numbers for
+/// every batch of every epoch instead of hashing every id again. Unknown ids are <see cref="Vocabulary.OutOfVocabulary"/>.
+/// </summary>
+public sealed class IndexedSamples
+{
+    private IndexedSamples(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength, long[] offsets, long[] historyItems,
+        long[] historyCategories, long[]? negativeItems, long[]? negativeCategories, long[] items, long[] categories)
+    {
+        Samples = samples;
+        Vocabulary = vocabulary;
+        MaxLength = maxLength;
+        Offsets = offsets;
+        HistoryItems = historyItems;
+        HistoryCategories = historyCategories;
+        NegativeItems = negativeItems;
+        NegativeCategories = negativeCategories;
+        Items = items;
+        Categories = categories;
+    }
+
+    /// <summary>The raw samples, for what needs no lookup (times, labels, users, planted truth).</summary>
+    public IReadOnlyList<CtrSample> Samples { get; }
+    public FeatureVocabulary Vocabulary { get; }
+    public int Count => Samples.Count;
+    /// <summary>Most recent behaviours kept per history; batches may cut to this or fewer.</summary>
+    public int MaxLength { get; }
+    /// <summary>(N + 1) start of each sample's history in the flat arrays.</summary>
+    public long[] Offsets { get; }
+    public long[] HistoryItems { get; }
+    public long[] HistoryCategories { get; }
+    /// <summary>Aligned with the histories, 0 (padding) for samples without a negative history; null when no sample has one.</summary>
+    public long[]? NegativeItems { get; }
+    public long[]? NegativeCategories { get; }
+    public long[] Items { get; }
+    public long[] Categories { get; }
+
+    /// <summary>
+    /// Looks every id of <paramref name="samples"/> up in <paramref name="vocabulary"/>, once, keeping each history's
+    /// <paramref name="maxLength"/> most recent behaviours (what batches cut to that length use).
+    /// </summary>
+    public static IndexedSamples Build(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maximum history length must be at least 1");
+        int n = samples.Count;
+        var offsets = new long[n + 1];
+        bool anyNegatives = false;
+        for (int i = 0; i < n; i++)
+        {
+            offsets[i + 1] = offsets[i] + Math.Min(samples[i].HistoryLength, maxLength);
+            anyNegatives |= HasNegatives(samples[i]);
+        }
+        long total = offsets[n];
+        var hi = new long[total]; var hc = new long[total];
+        var ni = anyNegatives ? new long[total] : null; var nc = anyNegatives ? new long[total] : null;
+        var items = new long[n]; var categories = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            var s = samples[i];
+            long at = offsets[i];
+            int len = (int)(offsets[i + 1] - at), from = s.HistoryLength - len;
+            bool negatives = HasNegatives(s);
+            for (int k = 0; k < len; k++)
+            {
+                hi[at + k] = vocabulary.Items.IndexOf(s.HistoryItems[from + k]);
+                hc[at + k] = vocabulary.Categories.IndexOf(s.HistoryCategories[from + k]);
+                if (negatives)
+                {
+                    ni![at + k] = vocabulary.Items.IndexOf(s.NegativeItems[from + k]);
+                    nc![at + k] = vocabulary.Categories.IndexOf(s.NegativeCategories[from + k]);
+                }
+            }
+            items[i] = vocabulary.Items.IndexOf(s.Item);
+            categories[i] = vocabulary.Categories.IndexOf(s.Category);
+        }
+        return new IndexedSamples(samples, vocabulary, maxLength, offsets, hi, hc, ni, nc, items, categories);
+    }
+
+    /// <summary>A negative history counts only when it is aligned with a non-empty history (DIEN's auxiliary loss).</summary>
+    internal static bool HasNegatives(CtrSample s) => s.NegativeItems.Length == s.HistoryLength && s.HistoryLength > 0;
+}
