@@ -11,6 +11,8 @@ public sealed record BehaviorLogData(string Name, IReadOnlyList<Behavior> Behavi
     public IdTable? Categories { get; init; }
     /// <summary>Item titles where the data set has them (MovieLens), by raw item id.</summary>
     public IReadOnlyDictionary<long, string>? ItemTitles { get; init; }
+    /// <summary>User-profile fields where the data set has a user file (MovieLens 100K and 1M), else null.</summary>
+    public UserProfiles? UserProfiles { get; init; }
 
     public override string ToString() => $"{Name}: {Behaviors.Count:N0} behaviours. {Report}";
 }
