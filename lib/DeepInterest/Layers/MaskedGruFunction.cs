@@ -49,63 +49,50 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         var (stepWeights, mask) = ((Tensor)vars[4], (Tensor)vars[5]);
         bool recordUpdates = (bool)vars[6], backwardFollows = (bool)vars[7];
         using var scope = NewDisposeScope();
-        long b = inputs.shape[0], t = inputs.shape[1], h = recurrentWeight.shape[1];
-        long gateRows = recurrentWeight.shape[0], sigmoidWidth = gateRows - h;
+        long b = inputs.shape[0], t = inputs.shape[1], h = recurrentWeight.shape[1], gateRows = recurrentWeight.shape[0];
         bool hasUpdateGate = gateRows == 3 * h;
-        var flatInputs = inputs.reshape(b * t, inputs.shape[2]);                        // (B·T, I)
-        var projected = inputBias.addmm(flatInputs, inputWeight.t()).view(b, t, gateRows); // (B, T, G·H) all steps
-        var sigmoidInputs = projected.narrow(2, 0, sigmoidWidth).unbind(1);            // T × (B, (G−1)·H) p_r[, p_u]
-        var candidateInputs = projected.narrow(2, sigmoidWidth, h).unbind(1);          // T × (B, H) p_h
-        var weights = stepWeights.unsqueeze(-1);                                       // (B, T, 1)
-        var stepWeight = weights.unbind(1);                                            // T × (B, 1)
+        // Time-major buffers, so that each step reads and writes contiguous (B, ·) slices in place.
+        var flatInputs = inputs.transpose(0, 1).reshape(t * b, inputs.shape[2]);       // (T·B, I)
+        var gates = inputBias.addmm(flatInputs, inputWeight.t()).view(t, b, gateRows); // (T, B, G·H) p = W i_t + b, then [r, u, h̃]
+        var fromState = empty(t, b, gateRows, dtype: inputs.dtype, device: inputs.device); // (T, B, G·H) q = U h_{t−1}
+        var states = zeros(t + 1, b, h, dtype: inputs.dtype, device: inputs.device);  // (T + 1, B, H) h_{−1} … h_{T−1}
+        var weights = stepWeights.t().unsqueeze(-1);                                   // (T, B, 1) w_t
+        var candidateBlock = gates.narrow(2, gateRows - h, h);                         // (T, B, H)
+        candidateBlock.mul_(2);                                                        // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
+        var (sigmoidGates, resets, candidates) = (gates.narrow(2, 0, gateRows - h).unbind(0), gates.narrow(2, 0, h).unbind(0), candidateBlock.unbind(0));
+        var updateGates = hasUpdateGate ? gates.narrow(2, h, h).unbind(0) : null;      // T × (B, H) u_t
+        var (hiddenAll, hiddenSigmoid, hiddenCandidate) = (fromState.unbind(0), fromState.narrow(2, 0, gateRows - h).unbind(0), fromState.narrow(2, gateRows - h, h).unbind(0));
+        var (stateAt, stepWeight) = (states.unbind(0), weights.unbind(0));
         var hiddenWeight = recurrentWeight.t();                                        // (H, G·H)
-
-        var state = zeros(b, h, dtype: inputs.dtype, device: inputs.device);           // (B, H) h_{−1}
-        var states = new Tensor[t + 1];
-        var gates = new Tensor[t];
-        var candidates = new Tensor[t];
-        var candidateHidden = new Tensor[t];
-        var updates = new Tensor[t];
-        states[0] = state;
         for (int s = 0; s < t; s++)
         {
-            var fromState = state.mm(hiddenWeight).split([sigmoidWidth, h], 1);       // (B, (G−1)·H), (B, H)
-            var gate = sigmoidInputs[s].add(fromState[0]).sigmoid_();                  // (B, (G−1)·H) [r, u]
-            var reset = hasUpdateGate ? gate.narrow(1, 0, h) : gate;                   // (B, H)
-            var candidate = candidateInputs[s].addcmul(reset, fromState[1], 1).tanh_(); // (B, H) h̃_t
-            var update = hasUpdateGate ? gate.narrow(1, h, h).mul(stepWeight[s]) : stepWeight[s]; // (B, H) or (B, 1) ũ_t
-            state = state.lerp(candidate, update);                                     // (B, H) h + ũ∘(h̃ − h)
-            (states[s + 1], gates[s], candidates[s], candidateHidden[s], updates[s]) = (state, gate, candidate, fromState[1], update);
+            hiddenAll[s].addmm_(stateAt[s], hiddenWeight, beta: 0);                    // (B, G·H) q_t, the one matmul of the step
+            sigmoidGates[s].add_(hiddenSigmoid[s]).sigmoid_();                         // (B, (G−1)·H) r_t[, u_t]
+            var candidate = candidates[s].addcmul_(resets[s], hiddenCandidate[s], 2).sigmoid_().mul_(2).sub_(1); // (B, H) h̃_t
+            var update = hasUpdateGate ? updateGates![s].mul(stepWeight[s]) : stepWeight[s]; // (B, H) or (B, 1) ũ_t
+            stateAt[s + 1].copy_(stateAt[s]).lerp_(candidate, update);                 // (B, H) h + ũ∘(h̃ − h)
         }
-        var keep = mask.unsqueeze(-1);                                                 // (B, T, 1)
+        var keep = mask.t().unsqueeze(-1);                                             // (T, B, 1) m_t
         var outputs = new List<Tensor>
         {
-            stack(states[1..], 1).mul_(keep).MoveToOuterDisposeScope(),                // (B, T, H) m_t·h_t
-            state.MoveToOuterDisposeScope(),                                           // (B, H) h_{T−1}
+            states.narrow(0, 1, t).mul(keep).transpose(0, 1).contiguous().MoveToOuterDisposeScope(), // (B, T, H) m_t·h_t
+            stateAt[t].clone().MoveToOuterDisposeScope(),                              // (B, H) h_{T−1}
         };
-        var stackedUpdates = hasUpdateGate ? stack(updates, 1) : weights;             // (B, T, H) or (B, T, 1) ũ
         if (recordUpdates)
         {
-            outputs.Add(stackedUpdates.expand(b, t, h).clone().MoveToOuterDisposeScope()); // (B, T, H)
+            var updates = hasUpdateGate ? gates.narrow(2, h, h) * weights : weights.expand(t, b, h); // (T, B, H) ũ
+            outputs.Add(updates.transpose(0, 1).contiguous().MoveToOuterDisposeScope());          // (B, T, H)
             ctx.mark_non_differentiable([outputs[2]]);
         }
         if (backwardFollows)
         {
-            var saved = new List<Tensor>
-            {
-                flatInputs, inputWeight, recurrentWeight, keep,
-                stack(states[..^1], 1),                                                // (B, T, H) h_{t−1}
-                stack(gates, 1),                                                       // (B, T, (G−1)·H) [r, u]
-                stack(candidates, 1),                                                  // (B, T, H) h̃
-                stack(candidateHidden, 1),                                             // (B, T, H) q_h
-                stackedUpdates,
-            };
+            var saved = new List<Tensor> { flatInputs, inputWeight, recurrentWeight, keep, weights, states, gates, fromState.narrow(2, gateRows - h, h) };
             foreach (var tensor in saved) tensor.MoveToOuterDisposeScope();            // alive until the node saves them
             ctx.save_for_backward(saved);
             // Unused outputs get no gradient rather than zeros: TorchSharp would build those zeros from copies of the
             // outputs made in the caller's dispose scope, which are gone by the time backward runs.
             ctx.set_materialize_grads(false);
-            ctx.save_data("inputs", new GradientNeeds(inputs.requires_grad, stepWeights.requires_grad, inputs.shape));
+            ctx.save_data("inputs", new GradientNeeds(inputs.requires_grad, stepWeights.requires_grad));
         }
         return outputs;
     }
@@ -115,46 +102,47 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
-        var (flatInputs, inputWeight, recurrentWeight, keep) = (saved[0], saved[1], saved[2], saved[3]);
-        var (previous, gates, candidates, candidateHidden, updates) = (saved[4], saved[5], saved[6], saved[7], saved[8]);
+        var (flatInputs, inputWeight, recurrentWeight, keep, weights) = (saved[0], saved[1], saved[2], saved[3], saved[4]);
+        var (states, gates, candidateHidden) = (saved[5], saved[6], saved[7]);        // (T + 1, B, H), (T, B, G·H), (T, B, H)
         var needs = (GradientNeeds)ctx.get_data("inputs");
-        long b = previous.shape[0], t = previous.shape[1], h = previous.shape[2], gateCount = recurrentWeight.shape[0] / h;
+        long t = gates.shape[0], b = gates.shape[1], h = states.shape[2], gateCount = recurrentWeight.shape[0] / h;
         bool hasUpdateGate = gateCount == 3;
 
-        var reset = gates.narrow(2, 0, h);                                             // (B, T, H)
-        var kCandidate = updates.addcmul(updates * candidates, candidates, -1);        // (B, T, H) ũ∘(1 − h̃²)
-        var kReset = kCandidate * candidateHidden * reset.addcmul(reset, reset, -1);  // (B, T, H) K_h∘q_h∘r∘(1 − r)
-        var change = candidates - previous;                                            // (B, T, H) h̃ − h_{t−1}
-        Tensor? updateGate = hasUpdateGate ? gates.narrow(2, h, h) : null;             // (B, T, H) u
+        var previous = states.narrow(0, 0, t);                                         // (T, B, H) h_{t−1}
+        var reset = gates.narrow(2, 0, h);                                             // (T, B, H) r
+        var candidates = gates.narrow(2, (gateCount - 1) * h, h);                      // (T, B, H) h̃
+        var updateGate = hasUpdateGate ? gates.narrow(2, h, h) : null;                 // (T, B, H) u
+        var updates = hasUpdateGate ? updateGate! * weights : weights;                 // (T, B, H) or (T, B, 1) ũ
+        var kCandidate = updates.addcmul(updates * candidates, candidates, -1);        // (T, B, H) ũ∘(1 − h̃²)
+        var kReset = kCandidate * candidateHidden * reset.addcmul(reset, reset, -1);  // (T, B, H) K_h∘q_h∘r∘(1 − r)
+        var change = candidates - previous;                                            // (T, B, H) h̃ − h_{t−1}
         var blocks = hasUpdateGate
             ? new[] { kReset, updates.addcmul(updates, updateGate!, -1).mul_(change), kCandidate * reset } // K_u = w∘u∘(1−u)∘(h̃−h)
             : new[] { kReset, kCandidate * reset };
-        var perStep = stack(blocks, 2).unbind(1);                                      // T × (B, G, H) ∂q_t/∂… per unit of g_t
-        var carry = (1 - updates).unbind(1);                                           // T × (B, H) or (B, 1) 1 − ũ_t
-        var outputGrads = (Defined(gradOutputs[0]) ? gradOutputs[0] * keep : zeros_like(previous)).unbind(1); // T × (B, H) m_t·∂L/∂y_t
-
-        var stateGrads = new Tensor[t];
-        var hiddenGrads = new Tensor[t];
-        var g = Defined(gradOutputs[1]) ? gradOutputs[1] + outputGrads[t - 1] : outputGrads[t - 1]; // (B, H) g_{T−1}
+        var projectedGrad = stack(blocks, 2);                                          // (T, B, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q
+        var perStep = projectedGrad.unbind(0);                                         // T × (B, G, H)
+        var carry = (1 - updates).unbind(0);                                           // T × (B, H) or (B, 1) 1 − ũ_t
+        var stateGrad = Defined(gradOutputs[0])                                        // (T, B, H) m_t·∂L/∂y_t, then g_t
+            ? gradOutputs[0].transpose(0, 1).mul(keep).contiguous()
+            : zeros_like(previous);
+        var stateGrads = stateGrad.unbind(0);                                          // T × (B, H)
+        if (Defined(gradOutputs[1])) stateGrads[t - 1].add_(gradOutputs[1]);           // g_{T−1}
         for (long s = t - 1; s >= 0; s--)
         {
-            var hiddenGrad = perStep[s] * g.unsqueeze(1);                              // (B, G, H) ∂L/∂q_t
-            (stateGrads[s], hiddenGrads[s]) = (g, hiddenGrad);
-            if (s > 0) g = outputGrads[s - 1].addcmul(g, carry[s], 1).addmm_(hiddenGrad.view(b, gateCount * h), recurrentWeight); // (B, H) g_{t−1}
+            var hiddenGrad = perStep[s].mul_(stateGrads[s].unsqueeze(1));             // (B, G, H) ∂L/∂q_t
+            if (s > 0) stateGrads[s - 1].addcmul_(stateGrads[s], carry[s], 1).addmm_(hiddenGrad.view(b, gateCount * h), recurrentWeight); // (B, H) g_{t−1}
         }
-        var stateGrad = stack(stateGrads, 1);                                          // (B, T, H) g
-        var projectedGrad = stack(hiddenGrads, 1);                                     // (B, T, G, H) ∂L/∂q, then ∂L/∂p
-        var flatProjected = projectedGrad.view(b * t, gateCount * h);                  // (B·T, G·H)
-        var recurrentGrad = flatProjected.t().mm(previous.reshape(b * t, h));          // (G·H, H)
+        var flatProjected = projectedGrad.view(t * b, gateCount * h);                  // (T·B, G·H)
+        var recurrentGrad = flatProjected.t().mm(previous.reshape(t * b, h));          // (G·H, H)
         projectedGrad.select(2, gateCount - 1).copy_(stateGrad * kCandidate);          // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
         var inputWeightGrad = flatProjected.t().mm(flatInputs);                        // (G·H, I)
-        var inputBiasGrad = flatProjected.sum(0L);                                      // (G·H)
-        var inputGrad = needs.Inputs ? flatProjected.mm(inputWeight).view(needs.InputShape) : null; // (B, T, I)
+        var inputBiasGrad = flatProjected.sum(0L);                                     // (G·H)
+        var inputGrad = needs.Inputs ? flatProjected.mm(inputWeight).view(t, b, -1).transpose(0, 1) : null; // (B, T, I)
         Tensor? stepWeightGrad = null;
         if (needs.StepWeights)
         {
-            var written = stateGrad * change;                                          // (B, T, H) g∘(h̃ − h_{t−1})
-            stepWeightGrad = (hasUpdateGate ? written.mul_(updateGate!) : written).sum(2); // (B, T)
+            var written = stateGrad * change;                                          // (T, B, H) g∘(h̃ − h_{t−1})
+            stepWeightGrad = (hasUpdateGate ? written.mul_(updateGate!) : written).sum(2).t(); // (B, T)
         }
         var grads = new List<Tensor> { inputGrad!, inputWeightGrad, inputBiasGrad, recurrentGrad, stepWeightGrad!, null!, null!, null! };
         foreach (var grad in grads) grad?.MoveToOuterDisposeScope();
@@ -164,6 +152,6 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
 
     private static bool Defined(Tensor? gradient) => gradient is not null && !gradient.IsInvalid;
 
-    /// <summary>Which input gradients the backward pass computes, and the inputs' shape.</summary>
-    private sealed record GradientNeeds(bool Inputs, bool StepWeights, long[] InputShape);
+    /// <summary>Which input gradients the backward pass computes.</summary>
+    private sealed record GradientNeeds(bool Inputs, bool StepWeights);
 }
