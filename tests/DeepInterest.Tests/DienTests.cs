@@ -357,6 +357,7 @@ public class DienTests
     {
         var timing = DeepInterest.Benchmarks.AugruBenchmark.Measure(batch: 4, length: 3, embedding: 2, hidden: 2, steps: 2);
         Assert.True(timing.FusedMs > 0 && timing.ReferenceMs > 0 && double.IsFinite(timing.Speedup));
+        Assert.True(timing.FusedCpuMs >= 0 && timing.ReferenceCpuMs > 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => DeepInterest.Benchmarks.AugruBenchmark.Measure(length: 0));
     }
 
