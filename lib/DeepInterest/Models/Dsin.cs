@@ -80,13 +80,9 @@ public sealed class Dsin : CtrModel
     {
         using var scope = NewDisposeScope();
         int b = batch.Size, k = config.Sessions, l = config.SessionLength;
-        var device = batch.Device;
-        // Sessionizing needs the timestamps on the host: one necessary device → host copy per batch.
-        var layout = SessionLayout.Build(batch.HistoryTimes.cpu().data<long>().ToArray(), batch.Mask.cpu().data<bool>().ToArray(),
-                                         b, config.Gap, k, l, chunkSize);
-        var positions = tensor(layout.Positions, [b, k * l], device: device);          // (B, K·L) into T
-        var behaviorMask = tensor(layout.BehaviorMask, [b, k, l], device: device);     // (B, K, L)
-        var sessionMask = tensor(layout.SessionMask, [b, k], device: device);          // (B, K)
+        // Sessionized on the batch's device: no host copy, nothing read back.
+        var layout = SessionLayout.Build(batch.HistoryTimes, batch.Mask, config.Gap, k, l, chunkSize);
+        var (positions, behaviorMask, sessionMask) = (layout.Positions, layout.BehaviorMask, layout.SessionMask); // (B, K·L) into T, (B, K, L), (B, K)
         var padding = behaviorMask.reshape(b, k * l).logical_not();                    // (B, K·L)
         var items = batch.HistoryItems.gather(1, positions).masked_fill(padding, Vocabulary.Padding).reshape(b, k, l);      // (B, K, L)
         var categories = batch.HistoryCategories.gather(1, positions).masked_fill(padding, Vocabulary.Padding).reshape(b, k, l);
@@ -106,7 +102,7 @@ public sealed class Dsin : CtrModel
         if (CollectDiagnostics)
         {
             diagnostics["session_attention"] = interestWeights.detach().MoveToOuterDisposeScope();
-            diagnostics["session_index"] = tensor(layout.SessionOf, [b, batch.MaxLength], device: device).MoveToOuterDisposeScope();
+            diagnostics["session_index"] = layout.SessionOf.MoveToOuterDisposeScope();
             diagnostics["session_mask"] = sessionMask.MoveToOuterDisposeScope();
         }
         return new CtrOutput(logits.MoveToOuterDisposeScope()) { Diagnostics = diagnostics };
