@@ -13,8 +13,8 @@ public readonly record struct SessionRange(int Start, int Length)
 /// DSIN's session division layer (Feng et al., IJCAI'19, §4.1): a new session starts where the gap to the previous
 /// behaviour is MORE than <c>gap</c> seconds (the paper uses 30 minutes; a gap of exactly <c>gap</c> stays in the
 /// session). Only the most recent K sessions are kept, each cut to its most recent L behaviours. The rule is written
-/// once, in <see cref="Locate"/>, as tensor operations over a whole (B, T) batch on the batch's device (new-session
-/// flags, a cumulative sum, per-session counts; no host copy); <see cref="SessionLayout.Build"/> places a batch's kept
+/// once, in <see cref="Locate"/>, as tensor operations over a whole (B, T) batch on the batch's device (gap flags, a
+/// cumulative sum, per-session counts; no host copy); <see cref="SessionLayout.Build"/> places a batch's kept
 /// behaviours with it, and <see cref="Split"/> reads it back for one timeline as ranges.
 /// </summary>
 public static class Sessionizer
@@ -23,11 +23,11 @@ public static class Sessionizer
 
     /// <summary>
     /// Where every position of a (B, T) batch falls among its row's sessions. <paramref name="times"/> (B, T) int64
-    /// seconds, non-decreasing over each row's behaviours; <paramref name="mask"/> (B, T) bool, true at behaviours
-    /// (anywhere in the row; the times of other positions are not read). With <paramref name="chunkSize"/> the times are
-    /// not read at all: sessions are chunks of that many consecutive behaviours counted back from the most recent, so
-    /// only the oldest may be shorter (the fallback when times are step indices, in which no gap can fire). Every
-    /// result is on the inputs' device.
+    /// seconds, non-decreasing over each row's behaviours; <paramref name="mask"/> (B, T) bool, true at behaviours, which
+    /// must end each row (left padding, as <see cref="Batch"/> lays histories out; the times of padding are not read for
+    /// any behaviour's answer). With <paramref name="chunkSize"/> the times are not read at all: sessions are chunks of
+    /// that many consecutive behaviours counted back from the most recent, so only the oldest may be shorter (the
+    /// fallback when times are step indices, in which no gap can fire). Every result is on the inputs' device.
     /// </summary>
     public static SessionPlaces Locate(Tensor times, Tensor mask, long gap, int? chunkSize = null)
     {
@@ -39,29 +39,24 @@ public static class Sessionizer
         if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "a chunk holds at least one behaviour");
         using var scope = NewDisposeScope();
         long b = mask.shape[0], t = mask.shape[1];
-        var device = mask.device;
-        var real = mask.to_type(ScalarType.Int64);                                    // (B, T) 1 at behaviours
-        var after = real.sum(1, keepdim: true) - real.cumsum(1);                      // (B, T) behaviours after each position
-        Tensor session;                                                               // (B, T) sessions newer than the position's own
+        var after = arange(t - 1, -1, -1, dtype: ScalarType.Int64, device: mask.device);      // (T) behaviours after a behaviour at p
+        Tensor session;                                                                      // (B, T) sessions newer than the position's own
         if (chunkSize is { } size)
-            session = after.div(size, rounding_mode: RoundingMode.floor);
+            session = after.div(size, rounding_mode: RoundingMode.floor).expand(b, t);
         else
         {
-            var index = arange(t, dtype: ScalarType.Int64, device: device).expand(b, t);                 // (B, T)
-            var latest = index.masked_fill(mask.logical_not(), -1).cummax(1).values;                      // (B, T) last behaviour at or before p
-            var previous = cat([full(b, 1, -1L, dtype: ScalarType.Int64, device: device), latest.narrow(1, 0, t - 1)], 1); // (B, T) −1: none
-            var elapsed = times - times.gather(1, previous.clamp_min(0));                                // (B, T) Δt to the previous behaviour
-            var starts = mask.logical_and(previous.lt(0).logical_or(elapsed.gt(gap))).to_type(ScalarType.Int64); // (B, T) new-session flags
-            session = starts.sum(1, keepdim: true) - starts.cumsum(1);
+            // A session starts at p when p is more than `gap` after p − 1. The flag at a row's first behaviour compares it
+            // with padding: it only counts for the padding before it, so it never changes a behaviour's answer.
+            var opens = times.diff(1, 1, prepend: times.narrow(1, 0, 1)).gt(gap).cumsum(1, ScalarType.Int64); // (B, T) sessions opened up to p
+            session = opens.narrow(1, t - 1, 1) - opens;
         }
-        // A row has at most T sessions; padding lands on an index ≤ T and counts nothing.
-        var counts = zeros(b, t + 1, dtype: ScalarType.Int64, device: device).scatter_add_(1, session, real); // (B, T + 1) behaviours per session
-        var newer = counts.cumsum(1) - counts;                                         // (B, T + 1) behaviours in newer sessions
-        var fromEnd = after - newer.gather(1, session);                               // (B, T) later behaviours in the same session
-        var length = counts.gather(1, session);                                        // (B, T)
-        var count = counts.gt(0).sum(1);                                               // (B)
-        return new SessionPlaces(mask, session.MoveToOuterDisposeScope(), fromEnd.MoveToOuterDisposeScope(),
-                                 length.MoveToOuterDisposeScope(), count.MoveToOuterDisposeScope());
+        // A row has at most T sessions; padding lands on an index below T + 1 and counts nothing.
+        var counts = zeros(b, t + 1, dtype: ScalarType.Int64, device: mask.device)
+            .scatter_add_(1, session, mask.to_type(ScalarType.Int64));                       // (B, T + 1) behaviours per session
+        var newer = counts.cumsum(1) - counts;                                               // (B, T + 1) behaviours in newer sessions
+        var fromEnd = after - newer.gather(1, session);                                      // (B, T) later behaviours in the same session
+        var length = counts.gather(1, session);                                              // (B, T)
+        return new SessionPlaces(mask, session.MoveToOuterDisposeScope(), fromEnd.MoveToOuterDisposeScope(), length.MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -98,9 +93,9 @@ public static class Sessionizer
 /// <see cref="Sessionizer.Locate"/>'s answer for a (B, T) batch, every tensor on the batch's device. At behaviours:
 /// <see cref="Session"/> counts the row's sessions newer than the behaviour's own (0 = the most recent session),
 /// <see cref="FromEnd"/> the behaviours after it in its session (0 = its session's last), <see cref="Length"/> its
-/// session's size; at other positions they mean nothing. <see cref="Count"/> (B) is the number of sessions of each row.
+/// session's size; at padding they mean nothing.
 /// </summary>
-public sealed record SessionPlaces(Tensor Mask, Tensor Session, Tensor FromEnd, Tensor Length, Tensor Count)
+public sealed record SessionPlaces(Tensor Mask, Tensor Session, Tensor FromEnd, Tensor Length)
 {
     /// <summary>(B, T) true at the behaviours kept: in the <paramref name="sessions"/> most recent sessions, among the <paramref name="sessionLength"/> most recent of their session.</summary>
     public Tensor Kept(long sessions, long sessionLength)
@@ -114,16 +109,17 @@ public sealed record SessionPlaces(Tensor Mask, Tensor Session, Tensor FromEnd, 
 /// Where each kept session's behaviours sit in a padded (B, T) batch, as tensors on the batch's device.
 /// Sessions are left-padded like histories (the newest session at slot K−1); within a session behaviours start at
 /// position 0 (oldest kept first), so bias encoding's position t means "t-th behaviour of the session".
-/// <see cref="Positions"/> (B, K·L) history position of each slot (0 in empty slots), <see cref="BehaviorMask"/>
-/// (B, K, L), <see cref="SessionMask"/> (B, K), <see cref="SessionOf"/> (B, T) the kept session slot of each history
-/// position, −1 when padding or dropped.
+/// <see cref="Slot"/> (B, T) the flat index k·L + l each history position goes to, K·L when it is padding or dropped;
+/// <see cref="BehaviorMask"/> (B, K, L); <see cref="SessionMask"/> (B, K); <see cref="SessionOf"/> (B, T) the kept
+/// session slot k of each history position, −1 when padding or dropped.
 /// </summary>
-public sealed record SessionLayout(Tensor Positions, Tensor BehaviorMask, Tensor SessionMask, Tensor SessionOf)
+public sealed record SessionLayout(int Sessions, int SessionLength, Tensor Slot, Tensor BehaviorMask, Tensor SessionMask, Tensor SessionOf)
 {
     /// <summary>
-    /// Sessionizes every row of a (B, T) batch on its device (<see cref="Sessionizer.Locate"/>, then one scatter per
-    /// output): the <paramref name="sessions"/> most recent sessions, each its <paramref name="sessionLength"/> most
-    /// recent behaviours. With <paramref name="chunkSize"/> the sessions are chunks of that size and the times are not read.
+    /// Sessionizes every row of a (B, T) batch on its device (<see cref="Sessionizer.Locate"/>; the same layout rule as
+    /// histories: behaviours end each row): the <paramref name="sessions"/> most recent sessions, each its
+    /// <paramref name="sessionLength"/> most recent behaviours. With <paramref name="chunkSize"/> the sessions are chunks
+    /// of that size and the times are not read.
     /// </summary>
     public static SessionLayout Build(Tensor times, Tensor mask, long gap, int sessions, int sessionLength, int? chunkSize = null)
     {
@@ -131,20 +127,25 @@ public sealed record SessionLayout(Tensor Positions, Tensor BehaviorMask, Tensor
         if (sessionLength < 1) throw new ArgumentOutOfRangeException(nameof(sessionLength), sessionLength, "sessions hold at least one behaviour");
         using var scope = NewDisposeScope();
         var places = Sessionizer.Locate(times, mask, gap, chunkSize);
-        long b = mask.shape[0], t = mask.shape[1], k = sessions, l = sessionLength;
-        var device = mask.device;
-        var kept = places.Kept(k, l);                                                  // (B, T)
-        var slot = (k - 1) - places.Session;                                           // (B, T) newest session in slot K−1
-        var within = places.Length.clamp_max(l) - 1 - places.FromEnd;                  // (B, T) oldest kept behaviour at 0
-        // Slot-major flat targets into K·L; everything not kept goes to one extra column, cut off afterwards.
-        var target = (slot * l + within).masked_fill(kept.logical_not(), k * l);      // (B, T)
-        var positions = zeros(b, k * l + 1, dtype: ScalarType.Int64, device: device)
-            .scatter_(1, target, arange(t, dtype: ScalarType.Int64, device: device).expand(b, t)).narrow(1, 0, k * l); // (B, K·L)
-        var behaviorMask = zeros(b, k * l + 1, dtype: ScalarType.Bool, device: device)
-            .scatter_(1, target, kept).narrow(1, 0, k * l).reshape(b, k, l);           // (B, K, L)
-        var sessionMask = arange(k, dtype: ScalarType.Int64, device: device).ge((k - places.Count).unsqueeze(1)); // (B, K)
-        var sessionOf = slot.masked_fill(kept.logical_not(), -1);                      // (B, T)
-        return new SessionLayout(positions.contiguous().MoveToOuterDisposeScope(), behaviorMask.MoveToOuterDisposeScope(),
-                                 sessionMask.MoveToOuterDisposeScope(), sessionOf.MoveToOuterDisposeScope());
+        long k = sessions, l = sessionLength;
+        var kept = places.Kept(k, l);                                                        // (B, T)
+        var dropped = kept.logical_not();                                                    // (B, T)
+        var session = (k - 1) - places.Session;                                              // (B, T) newest session in slot K−1
+        var within = places.Length.clamp_max(l) - 1 - places.FromEnd;                        // (B, T) oldest kept behaviour at 0
+        var slot = (session * l + within).masked_fill(dropped, k * l);                       // (B, T)
+        var behaviorMask = Place(slot, kept, k, l);                                          // (B, K, L)
+        return new SessionLayout(sessions, sessionLength, slot.MoveToOuterDisposeScope(), behaviorMask.MoveToOuterDisposeScope(),
+                                 behaviorMask.any(2).MoveToOuterDisposeScope(), session.masked_fill(dropped, -1).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>(B, T) values at the history positions → (B, K, L) at their session slots, zero (false) in empty slots.</summary>
+    public Tensor Place(Tensor values) => Place(Slot, values, Sessions, SessionLength);
+
+    /// <summary>One scatter into K·L + 1 columns, the last one taking every position not kept, then cut off.</summary>
+    private static Tensor Place(Tensor slot, Tensor values, long k, long l)
+    {
+        using var scope = NewDisposeScope();
+        return zeros(slot.shape[0], k * l + 1, dtype: values.dtype, device: values.device)
+            .scatter_(1, slot, values).narrow(1, 0, k * l).reshape(slot.shape[0], k, l).MoveToOuterDisposeScope(); // (B, K, L)
     }
 }
