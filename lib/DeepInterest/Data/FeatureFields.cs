@@ -32,6 +32,8 @@ public sealed record FieldSources
 {
     public UserProfiles? Users { get; init; }
     public bool Context { get; init; }
+    /// <summary>What reports add after the fields, e.g. "no user file" (MovieLens latest-small).</summary>
+    public string? Note { get; init; }
     /// <summary>Read the samples' per-step fields (false: ignore them).</summary>
     public bool Steps { get; init; } = true;
 
