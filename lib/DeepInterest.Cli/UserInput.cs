@@ -150,6 +150,22 @@ internal static class UserInput
         return option;
     }
 
+    /// <summary><c>--features all|none</c>: every side field the data set has (default), or none (the item-and-category models). True = all.</summary>
+    public static Option<bool> Features() => new("--features")
+    {
+        Description = "side fields: all the data set has (user, context, behaviour; default) or none",
+        HelpName = "all|none",
+        DefaultValueFactory = _ => true,
+        CustomParser = result =>
+        {
+            var token = result.Tokens[^1].Value;
+            if (token.Equals("all", StringComparison.OrdinalIgnoreCase)) return true;
+            if (token.Equals("none", StringComparison.OrdinalIgnoreCase)) return false;
+            result.AddError($"--features: unknown value '{token}'; expected one of: all, none");
+            return true;
+        },
+    };
+
     /// <summary>The command-line spelling of a rule: RepeatMatched → repeat-matched.</summary>
     public static string NegativeRuleName(NegativeRule rule) =>
         string.Concat(rule.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));

@@ -57,7 +57,7 @@ public sealed class CtrDataset
     public string FieldsLine() => (Vocabulary.Fields.Fields.Count == 0 ? "fields: none" : "fields: " + string.Join(", ", Vocabulary.Fields.Fields))
                                   + (FieldNote is null ? "" : $" ({FieldNote})");
 
-    public override string ToString() => $"{Name}: {Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples, {Vocabulary.Items.Size - 2:N0} items, {Vocabulary.Categories.Size - 2:N0} categories; times: {TimesName(Times)}; {FieldsLine()}";
+    public override string ToString() => $"{Name}: {Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples, {Vocabulary.Items.Size - 2:N0} items, {Vocabulary.Categories.Size - 2:N0} categories; times: {TimesName(Times)}";
 
     /// <summary>"real" or "index", as reports print it.</summary>
     public static string TimesName(TimeKind times) => times == TimeKind.Real ? "real" : "index";

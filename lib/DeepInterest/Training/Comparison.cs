@@ -6,8 +6,12 @@ using TorchSharp;
 
 namespace DeepInterest.Training;
 
-/// <summary>One trained model's row in a comparison: test metrics, size and cost.</summary>
-public sealed record ModelResult(string Model, long Parameters, MetricReport Test, TrainingResult Training, double LatencyMsPer1000);
+/// <summary>One trained model's row in a comparison: test metrics, size and cost, and the side fields it used.</summary>
+public sealed record ModelResult(string Model, long Parameters, MetricReport Test, TrainingResult Training, double LatencyMsPer1000)
+{
+    /// <summary>Names of the side fields the model was given (empty: item and category only).</summary>
+    public IReadOnlyList<string> Fields { get; init; } = [];
+}
 
 /// <summary>Trains several models of the <see cref="ModelZoo"/> on one data set under one seed and evaluates them on its test split.</summary>
 public static class Comparison
@@ -19,7 +23,7 @@ public static class Comparison
         int latencyCandidates = 1000)
     {
         foreach (var name in models) ModelZoo.Describe(name); // fail on a typo before hours of training
-        // MBA counts what the batches feed; DSIN and BST read whether times are clock times
+        // MBA counts what the batches feed; DSIN and BST read whether times are clock times; every model reads the side fields
         var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength) with { Times = data.Times };
         var trainer = new Trainer(config);
         var results = new List<ModelResult>();
@@ -31,7 +35,7 @@ public static class Comparison
             var training = trainer.Fit(model, data, reporter, cancellation);
             var test = CtrMetrics.Evaluate(trainer.Predict(model, data.Test, data.Vocabulary));
             var latency = trainer.MeasureLatency(model, data.Test, data.Vocabulary, latencyCandidates);
-            results.Add(new ModelResult(name, model.ParameterCount(), test, training, latency));
+            results.Add(new ModelResult(name, model.ParameterCount(), test, training, latency) { Fields = space.Fields.Select(f => f.Name).ToList() });
         }
         return results;
     }

@@ -14,14 +14,14 @@ public static class ComparisonReport
     /// <summary>The table's columns; with more than one seed a last column lists each seed's test AUC.</summary>
     public static IReadOnlyList<string> Header(int seeds) =>
     [
-        "model", "params", "test AUC", "GAUC", "logloss", $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand.",
+        "model", "params", "test AUC", "GAUC", "logloss", $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand.", "fields",
         .. seeds > 1 ? new[] { "per-seed AUC" } : [],
     ];
 
     /// <summary>
     /// One formatted row per model, in <see cref="Header"/>'s order: AUC, GAUC and logloss as mean ± sample std over the
     /// seeds (the mean alone with one seed), RelaImpr of the mean AUC against the baseline's mean AUC ("n/a" without the
-    /// baseline), the cost columns as means.
+    /// baseline), the cost columns as means, the side fields the model used ("none" without).
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<string>> Rows(IReadOnlyList<SeededResult> results)
     {
@@ -31,20 +31,21 @@ public static class ComparisonReport
             r.Model, r.Parameters.ToString("N0"), r.Auc.Format("F4"), r.Gauc.Format("F4"), r.LogLoss.Format("F4"),
             baseline is null ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Auc.Mean, baseline.Auc.Mean):+0.0;-0.0;0.0}%",
             r.TrainSeconds.ToString("F1"), r.TrainSamplesPerSecond.ToString("N0"), r.LatencyMsPer1000.ToString("F2"),
+            r.Fields.Count == 0 ? "none" : string.Join(", ", r.Fields),
             .. r.Seeds.Count > 1 ? new[] { string.Join(" / ", r.Runs.Select(run => run.Test.Auc.ToString("F4"))) } : [],
         ]).ToList();
     }
 
     /// <summary>
     /// An array with one object per model and the keys <c>model, auc, auc_std, gauc, gauc_std, logloss, logloss_std,
-    /// params, train_seconds, train_samples_per_second, latency_ms_per_1000, seeds</c>: metrics and costs are means over
+    /// params, train_seconds, train_samples_per_second, latency_ms_per_1000, seeds, fields</c> (the side fields' names, [] for none): metrics and costs are means over
     /// <c>seeds</c> (the list of seeds), the <c>_std</c> keys their sample standard deviations, absent with one seed.
     /// Written atomically.
     /// </summary>
     public static void WriteJson(IReadOnlyList<SeededResult> results, string path)
     {
         var rows = results.Select(r => new JsonRow(r.Model, r.Auc.Mean, r.Auc.Std, r.Gauc.Mean, r.Gauc.Std, r.LogLoss.Mean, r.LogLoss.Std,
-            r.Parameters, r.TrainSeconds, r.TrainSamplesPerSecond, r.LatencyMsPer1000, r.Seeds));
+            r.Parameters, r.TrainSeconds, r.TrainSamplesPerSecond, r.LatencyMsPer1000, r.Seeds, r.Fields));
         AtomicFile.WriteText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -90,5 +91,6 @@ public static class ComparisonReport
         [property: JsonPropertyName("train_seconds")] double TrainSeconds,
         [property: JsonPropertyName("train_samples_per_second")] double TrainSamplesPerSecond,
         [property: JsonPropertyName("latency_ms_per_1000")] double LatencyMsPer1000,
-        [property: JsonPropertyName("seeds")] IReadOnlyList<int> Seeds);
+        [property: JsonPropertyName("seeds")] IReadOnlyList<int> Seeds,
+        [property: JsonPropertyName("fields")] IReadOnlyList<string> Fields);
 }
