@@ -150,19 +150,18 @@ internal static class UserInput
         return option;
     }
 
-    /// <summary><c>--features all|none</c>: every side field the data set has (default), or none (the item-and-category models). True = all.</summary>
-    public static Option<bool> Features() => new("--features")
+    /// <summary><c>--features all|none</c>: every side field the data set has (default), or none (the item-and-category models).</summary>
+    public static Option<string> Features() => new("--features")
     {
         Description = "side fields: all the data set has (user, context, behaviour; default) or none",
         HelpName = "all|none",
-        DefaultValueFactory = _ => true,
+        DefaultValueFactory = _ => "all",
         CustomParser = result =>
         {
-            var token = result.Tokens[^1].Value;
-            if (token.Equals("all", StringComparison.OrdinalIgnoreCase)) return true;
-            if (token.Equals("none", StringComparison.OrdinalIgnoreCase)) return false;
-            result.AddError($"--features: unknown value '{token}'; expected one of: all, none");
-            return true;
+            var token = result.Tokens[^1].Value.ToLowerInvariant();
+            if (token is "all" or "none") return token;
+            result.AddError($"--features: unknown value '{result.Tokens[^1].Value}'; expected one of: all, none");
+            return null;
         },
     };
 

@@ -41,7 +41,7 @@ internal static class CompareCommand
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) },
             new DatasetOptions { Negatives = parse.GetValue(negatives), Vocabulary = new VocabularyConfig { MinCount = parse.GetValue(minCount) } },
-            parse.GetValue(features)));
+            parse.GetValue(features) == "all"));
         return command;
     }
 
