@@ -135,7 +135,7 @@ public class SideFieldModelTests(ITestOutputHelper output)
     public void DinGainsFromThePlantedSideEffectsInEverySeed()
     {
         var clock = Stopwatch.StartNew();
-        var world = SyntheticConfig.Tiny with { Users = 400, MinTimelineLength = 20, MaxTimelineLength = 40 };
+        var world = SyntheticConfig.Tiny with { Users = 600, MinTimelineLength = 20, MaxTimelineLength = 40 };
         foreach (int seed in new[] { 1, 2, 3 })
         {
             var data = SyntheticData.Generate(world with { Seed = seed }).ToDataset(seed);
