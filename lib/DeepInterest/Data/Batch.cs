@@ -119,14 +119,21 @@ public sealed class Batch : IDisposable
                 continue;
             }
             var values = new long[b];
-            for (int r = 0; r < b; r++)
+            if (field.Group == FieldGroup.User)
             {
-                var s = samples[rows[r]];
-                values[r] = field.Group == FieldGroup.User
-                    ? schema.UserIndices(s.User)[userField]                                             // per user, never copied per sample
-                    : schema.Sparse(field.Name).IndexOf(FieldVocabulary.ContextValue(field.Name, s.Time)); // the impression's time
+                for (int r = 0; r < b; r++) values[r] = schema.UserIndices(samples[rows[r]].User)[userField]; // per user, never copied per sample
+                userField++;
             }
-            if (field.Group == FieldGroup.User) userField++;
+            else
+            {
+                var vocabulary = schema.Sparse(field.Name);
+                bool hour = field.Name == FieldVocabulary.Hour;
+                for (int r = 0; r < b; r++)  // from the impression's time, known for a negative as for its positive
+                {
+                    long time = samples[rows[r]].Time;
+                    values[r] = vocabulary.IndexOf(hour ? FieldVocabulary.HourOf(time) : FieldVocabulary.WeekdayOf(time));
+                }
+            }
             fields[field.Name] = tensor(values, device: device);
         }
         return new Batch
