@@ -137,25 +137,55 @@ public class DienTests
 
     // ---- layers ---------------------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// The fused layer's hand-derived backward pass against autograd on <see cref="ReferenceGruCell"/>: outputs, final
+    /// state and the gradients of a loss weighting both at random, w.r.t. the inputs, the attention scores and every
+    /// weight, with rows of 0 (all padding), 1, some and all real steps, and T = 1. In float64, so that a wrong term
+    /// shows far above rounding; float32 once more at the tolerance the models train with.
+    /// </summary>
     [Theory]
-    [InlineData(UpdateGateAttention.None)]
-    [InlineData(UpdateGateAttention.Scale)]
-    [InlineData(UpdateGateAttention.Replace)]
-    public void FusedGruMatchesReferenceCellInValuesAndGradients(UpdateGateAttention mode)
+    [InlineData(UpdateGateAttention.None, 6, ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Scale, 6, ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Replace, 6, ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.None, 1, ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Scale, 1, ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Replace, 1, ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Scale, 6, ScalarType.Float32)]
+    public void FusedGruMatchesAutogradOnTheReferenceCellInValuesAndEveryGradient(UpdateGateAttention mode, int steps, ScalarType dtype)
     {
+        using var scope = NewDisposeScope();
         random.manual_seed(7);
         var gru = new MaskedGru(5, 4, mode);
-        var mask = arange(6).unsqueeze(0).ge(6 - tensor(new long[] { 0, 1, 3, 6 }).unsqueeze(1)); // (4, 6) lengths 0, 1, 3, 6
-        var attention = mode == UpdateGateAttention.None ? null : rand(4, 6) * mask.to_type(ScalarType.Float32);
-        var x1 = randn(4, 6, 5).requires_grad_();
-        var x2 = x1.detach().clone().requires_grad_();
-        var fused = gru.forward(x1, mask, attention);
-        var (outputs, final) = ReferenceGruCell.Run(gru, x2, mask, attention);
-        AssertClose(outputs, fused.Outputs, 1e-5);
-        AssertClose(final, fused.Final, 1e-5);
-        (fused.Outputs.pow(2).sum() + fused.Final.sum()).backward();
-        (outputs.pow(2).sum() + final.sum()).backward();
-        AssertClose(x2.grad!, x1.grad!, 1e-5);
+        gru.to(dtype);
+        var lengths = tensor(new long[] { 0, 1, Math.Min(3, steps), steps }).unsqueeze(1);   // (4, 1)
+        var mask = arange(steps).unsqueeze(0).ge(steps - lengths);                         // (4, T) left padding
+        var inputs = randn(4, steps, 5, dtype: dtype);                                       // (4, T, 5)
+        var attention = mode == UpdateGateAttention.None ? null : rand(4, steps, dtype: dtype); // (4, T), nonzero at padding too
+        var outputWeights = randn(4, steps, 4, dtype: dtype);                                // (4, T, H)
+        var finalWeights = randn(4, 4, dtype: dtype);                                        // (4, H)
+
+        (Tensor Outputs, Tensor Final, Tensor[] Grads) Run(Func<Tensor, Tensor?, (Tensor, Tensor)> gruForward)
+        {
+            gru.zero_grad();
+            var x = inputs.clone().requires_grad_();
+            var a = attention?.clone().requires_grad_();
+            var (outputs, final) = gruForward(x, a);
+            ((outputs * outputWeights).sum() + (final * finalWeights).sum()).backward();
+            var grads = new[] { x.grad! }.Concat(a is null ? [] : [a.grad!]).Concat(gru.parameters().Select(p => p.grad!.clone()));
+            return (outputs, final, grads.ToArray());
+        }
+        var fused = Run((x, a) => { var r = gru.forward(x, mask, a); return (r.Outputs, r.Final); });
+        var reference = Run((x, a) => ReferenceGruCell.Run(gru, x, mask, a));
+        double tolerance = dtype == ScalarType.Float64 ? 1e-10 : 1e-5;
+        AssertClose(reference.Outputs, fused.Outputs, tolerance);
+        AssertClose(reference.Final, fused.Final, tolerance);
+        Assert.Equal(mode == UpdateGateAttention.None ? 4 : 5, fused.Grads.Length);          // inputs, [attention,] W, b, U
+        foreach (var (expected, actual, index) in reference.Grads.Zip(fused.Grads, Enumerable.Range(0, fused.Grads.Length)))
+        {
+            bool fromZeroState = steps == 1 && index == fused.Grads.Length - 1;              // ∂L/∂U = 0 when h_{t−1} is h_{−1} = 0
+            Assert.True(fromZeroState || expected.abs().max().to_type(ScalarType.Float64).item<double>() > 1e-3, $"gradient {index} is all zero: it checks nothing");
+            AssertClose(expected, actual, tolerance);
+        }
     }
 
     [Fact]
@@ -374,7 +404,7 @@ public class DienTests
     private static void AssertClose(Tensor expected, Tensor actual, double tolerance)
     {
         Assert.Equal(expected.shape, actual.shape);
-        double gap = (expected - actual).abs().max().item<float>();
+        double gap = (expected - actual).abs().max().to_type(ScalarType.Float64).item<double>();
         Assert.True(gap <= tolerance, $"max |difference| {gap:E2} exceeds {tolerance:E0}");
     }
 

@@ -440,6 +440,8 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.Equal(610, data.Behaviors.Select(b => b.User).Distinct().Count());
         Assert.Equal(0, data.Report.RowsSkipped);
         Assert.Equal(9_742, data.ItemTitles!.Count);
+        Assert.Null(data.UserProfiles);   // latest-small ships no user file, and the report says so
+        Assert.StartsWith("none, the CSV releases", data.Report.UserFileNote);
     }
 
     [SkippableFact]

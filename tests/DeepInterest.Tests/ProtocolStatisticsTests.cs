@@ -42,6 +42,40 @@ public class ProtocolStatisticsTests
         Assert.Equal(CtrMetrics.Auc(rule, Test.Select(s => s.Label).ToList()), stats.CandidateInHistoryAuc, 12);
         Assert.Equal(0.25, stats.UnseenPositive);
         Assert.Equal(0.25, stats.UnseenNegative);
+        // Recency scores (window 2, 2 = last behaviour): positives 2, 0, 0, 2; negatives 1, 0, 0, 0 → (8 wins + 6 / 2 ties) / 16.
+        Assert.Equal(11 / 16.0, stats.CandidateRecencyAuc, 12);
+        // Counts: positives 1, 0, 0, 1; negatives 1, 0, 0, 0 → (6 wins + (2 + 6) / 2 ties) / 16.
+        Assert.Equal(10 / 16.0, stats.CandidateCountAuc, 12);
+    }
+
+    [Fact]
+    public void RecencyAndCountSeparateWhatTheSharesDoNot()
+    {
+        // Every candidate is in its window, so "in history" says nothing (0.5). Pair 1: the positive is the more recent
+        // and more frequent item; pair 2: the negative is the more recent, both occur once.
+        CtrSample[] pairs = [Sample([7, 3, 7], 7, 1f), Sample([7, 3, 7], 3, 0f), Sample([3, 7], 3, 1f), Sample([3, 7], 7, 0f)];
+        var stats = ProtocolStatistics.Measure("hand-made", pairs, Vocab, maxLength: 50);
+        Assert.Equal(0.5, stats.CandidateInHistoryAuc, 12);
+        Assert.Equal(0.5, stats.CandidateRecencyAuc, 12);   // positives 50, 49 against negatives 49, 50: 1 win, 2 ties, 1 loss
+        Assert.Equal(0.75, stats.CandidateCountAuc, 12);    // positives 2, 1 against negatives 1, 1: 2 wins, 2 ties
+        Assert.Equal([1, 2, 2, 1], pairs.Select(s => ProtocolStatistics.CandidatePosition(s, 50)!.Value));
+        Assert.Null(ProtocolStatistics.CandidatePosition(Sample([7, 3, 1], 7, 1f), 2));  // only before the window
+    }
+
+    [Fact]
+    public void CandidateStrataScoreEachStratumOnItsOwn()
+    {
+        var inHistory = ProtocolStatistics.CandidateInHistory(Test, maxLength: 2);
+        Assert.Equal([true, false, false, true, true, false, false, false], inHistory);
+        // New items: positives 0.6, 0.35 against negatives 0.5, 0.1, 0.3 → 5 of 6 pairs won. Repeats: positives 0.9, 0.4
+        // against the negative 0.7 → 1 of 2.
+        var predictions = new Training.Predictions([0.9, 0.6, 0.35, 0.4, 0.7, 0.5, 0.1, 0.3], Test.Select(s => s.Label).ToArray(), new long[8]);
+        var strata = Training.CandidateStrata.Measure(predictions, inHistory);
+        Assert.Equal(5 / 6.0, strata.NewCandidateAuc!.Value, 12);
+        Assert.Equal(0.5, strata.RepeatCandidateAuc!.Value, 12);
+        var noRepeats = Training.CandidateStrata.Measure(predictions, new bool[8]);
+        Assert.Null(noRepeats.RepeatCandidateAuc);
+        Assert.Equal(CtrMetrics.Auc(predictions.Probabilities, predictions.Labels), noRepeats.NewCandidateAuc!.Value, 12);
     }
 
     [Fact]
@@ -60,7 +94,7 @@ public class ProtocolStatisticsTests
         ProtocolStatistics.Measure("hand-made", Test, Vocab, maxLength: 2).WriteJson(path);
         using var json = JsonDocument.Parse(File.ReadAllText(path));
         string[] keys = ["data", "positives", "negatives", "positive_candidate_in_history", "negative_candidate_in_history",
-            "candidate_in_history_auc", "unseen_positive", "unseen_negative"];
+            "candidate_in_history_auc", "unseen_positive", "unseen_negative", "candidate_recency_auc", "candidate_count_auc"];
         Assert.Equal(keys, json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal("hand-made", json.RootElement.GetProperty("data").GetString());
         Assert.Equal(0.625, json.RootElement.GetProperty("candidate_in_history_auc").GetDouble(), 12);

@@ -59,6 +59,34 @@ public class SeededResultsTests
             SeededResult.Combine([Run(1, Result("din", 0.7, 0.7, 0.5)), Run(2, Result("bst", 0.7, 0.7, 0.5))])).Message);
     }
 
+    [Fact]
+    public void StrataColumnsAndKeysAppearOnlyWhenTheTestSplitHasRepeats()
+    {
+        ModelResult WithStrata(double fresh, double? repeat) =>
+            Result("din", 0.7, 0.7, 0.5) with { Strata = new CandidateStrata(fresh, repeat) };
+        var repeats = SeededResult.Combine([Run(1, WithStrata(0.66, 0.80)), Run(2, WithStrata(0.70, 0.90))]);
+        Assert.Equal(["AUC new items", "AUC repeats"], ComparisonReport.Header(repeats).Skip(5).Take(2));
+        Assert.Equal(["0.6800 ± 0.0283", "0.8500 ± 0.0707"], ComparisonReport.Rows(repeats)[0].Skip(5).Take(2));
+        var noRepeats = SeededResult.Combine([Run(1, WithStrata(0.7, null))]);
+        Assert.DoesNotContain("AUC repeats", ComparisonReport.Header(noRepeats));
+        Assert.Equal(ComparisonReport.Header(noRepeats).Count, ComparisonReport.Rows(noRepeats)[0].Count);
+        var folder = Directory.CreateTempSubdirectory("strata-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "results.json");
+            ComparisonReport.WriteJson(repeats, path);
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            var row = json.RootElement.EnumerateArray().Single();
+            Assert.Equal(0.85, row.GetProperty("auc_repeat_candidate").GetDouble(), 12);
+            Assert.Equal(0.68, row.GetProperty("auc_new_candidate").GetDouble(), 12);
+            Assert.True(row.TryGetProperty("auc_new_candidate_std", out _));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]

@@ -54,9 +54,39 @@ public class StepFlopsTests
         Assert.Equal(3.0 * 2 * (batch * length * perPosition + batch * perRow), StepFlops.ForModel(name, batch, length, dim));
     }
 
+    [Fact]
+    public void DienStepCountsBothGrusTheAuxiliaryPairsTheUnitAndThePredictionMlp()
+    {
+        // B = 2, T = 3, D = 1 (E = H = 2). Extractor: 3 gates × H × (E + H) = 24 multiply-adds at 6 steps = 144.
+        // Auxiliary MLP [h; e] 4 → 3 → 1 = 15 on 2 × 2 × 2 = 8 rows (clicked and negative, T − 1 pairs) = 120.
+        // Query projection E·H = 4 on 2 rows = 8; activation unit 2H·80 = 320 plus 80·40 + 40 = 3240 at 6 positions =
+        // 21,360, plus H·80 = 160 on 2 rows = 320. AUGRU: 3 × H × (H + H) = 24 at 6 steps = 144. Prediction MLP
+        // H + 3E = 8 → 3 → 1 = 27 on 2 rows = 54. (144 + 120 + 8 + 21,360 + 320 + 144 + 54) × 2 × 3 = 132,900.
+        var config = new DienConfig { EmbeddingDim = 1, AuxiliaryHidden = [3], MlpHidden = [3] };
+        Assert.Equal(132_900, StepFlops.Dien(batch: 2, length: 3, dimPerField: 1, config));
+        Assert.Throws<ArgumentException>(() => StepFlops.Dien(2, 3, 1, config with { Evolution = InterestEvolutionKind.Gru }));
+    }
+
+    /// <summary>DIEN's count has a multiply-add per weight of its Linear layers and GRUs at each position or row that uses it.</summary>
+    [Fact]
+    public void TheDienCountMatchesTheWeightsOfTheZoosDien()
+    {
+        const long batch = 5, length = 7, dim = 3;
+        using var model = ModelZoo.Create("dien", new FeatureSpace(11, 4, new long[11], new long[4]), new ModelOptions { EmbeddingDim = (int)dim });
+        var weights = model.named_parameters().Where(p => p.name.EndsWith("weight") && p.parameter.dim() == 2)
+            .ToDictionary(p => p.name, p => p.parameter.numel());
+        long Sum(string prefix) => weights.Where(w => w.Key.StartsWith(prefix)).Sum(w => w.Value);
+        long unitFirst = weights["evolution.activationUnit.scorer.layers.fc0.weight"];                    // (80, 4H)
+        long perStep = Sum("extractor.") + Sum("evolution.evolution.") + Sum("evolution.activationUnit.") - unitFirst / 2;
+        long perPair = Sum("auxiliary.");
+        long perRow = Sum("output.") + Sum("evolution.attentionWeight.") + unitFirst / 4;
+        double expected = 3.0 * 2 * (batch * length * perStep + 2 * batch * (length - 1) * perPair + batch * perRow);
+        Assert.Equal(expected, StepFlops.ForModel("dien", batch, length, dim));
+    }
+
     [Theory]
-    [InlineData("dien")]
     [InlineData("dsin")]
     [InlineData("bst")]
+    [InlineData("dien-gru")]
     public void ModelsWithoutAnAnalyticCountHaveNone(string name) => Assert.Null(StepFlops.ForModel(name, 256, 50, 32));
 }

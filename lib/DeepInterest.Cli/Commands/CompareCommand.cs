@@ -117,20 +117,26 @@ internal static class CompareCommand
     {
         var negatives = DatasetCatalog.UsesLogProtocol(dataName) ? $"negatives {UserInput.NegativeRuleName(options.Negatives)}, " : "";
         AnsiConsole.MarkupLineInterpolated($"[grey]test split ({negatives}min count {options.Vocabulary.MinCount}): {protocol}[/]");
-        if (protocol.CandidateInHistoryAuc > ProtocolStatistics.LeakWarningAuc)
-            AnsiConsole.MarkupLine("[yellow]" + Markup.Escape($"warning: candidate_in_history_auc {protocol.CandidateInHistoryAuc:F3} > " +
-                $"{ProtocolStatistics.LeakWarningAuc}: \"the candidate is in the history\" alone separates the test classes, so part of " +
-                (DatasetCatalog.DefaultDataDirectory(dataName) is null
-                    ? "any AUC here comes from it (synthetic data: the planted click model favours candidates of the user's interests, which " +
-                      "the history holds, so here it is signal, not a sampling artifact)"
-                    : "any AUC here can come from how the samples were made")) + "[/]");
+        bool synthetic = DatasetCatalog.DefaultDataDirectory(dataName) is null;
+        foreach (var (key, auc, rule) in new[]
+        {
+            ("candidate_in_history_auc", protocol.CandidateInHistoryAuc, "\"the candidate is in the history\""),
+            ("candidate_recency_auc", protocol.CandidateRecencyAuc, "how recently the history holds the candidate"),
+            ("candidate_count_auc", protocol.CandidateCountAuc, "how often the history holds the candidate"),
+        })
+            if (auc > ProtocolStatistics.LeakWarningAuc)
+                AnsiConsole.MarkupLine("[yellow]" + Markup.Escape($"warning: {key} {auc:F3} > {ProtocolStatistics.LeakWarningAuc}: {rule} alone " +
+                    "separates the test classes, so part of " + (synthetic
+                        ? "any AUC here comes from it (synthetic data: the planted click model favours candidates of the user's interests, which " +
+                          "the history holds, so here it is signal, not a sampling artifact)"
+                        : "any AUC here can come from how the samples were made; the AUC on new items (candidate not in the history) is free of it")) + "[/]");
         if (path is not null) protocol.WriteJson(path);
     }
 
     private static void PrintTable(IReadOnlyList<SeededResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var h in ComparisonReport.Header(results[0].Seeds.Count)) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var h in ComparisonReport.Header(results)) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var row in ComparisonReport.Rows(results)) table.AddRow(row.Select(Markup.Escape).ToArray());
         AnsiConsole.Write(table);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DeepInterest.Metrics;
 
 namespace DeepInterest.Data;
 
@@ -7,8 +8,11 @@ namespace DeepInterest.Data;
 /// How a sampling protocol could give the label away, measured on one split: how often the candidate is among the
 /// items of its own history window, for positives and negatives, and the AUC of the rule "score 1 when the candidate
 /// is in the history, else 0" (ties count one half, so AUC = 0.5 + (share of positives − share of negatives) / 2);
-/// and how many candidates map to the out-of-vocabulary row. An AUC above 0.5 means a model can gain from the
-/// protocol rather than from interests; see <see cref="NegativeRule"/>.
+/// and how many candidates map to the out-of-vocabulary row. Two finer rules look at where and how often a candidate
+/// occurs in its window, which models that see order (DIEN, DSIN, BST) or counts can read even when the shares match:
+/// <see cref="CandidateRecencyAuc"/> (score = how recent its latest occurrence is, 0 when absent) and
+/// <see cref="CandidateCountAuc"/> (score = its occurrences in the window). An AUC above 0.5 means a model can gain
+/// from the protocol rather than from interests; see <see cref="NegativeRule"/>.
 /// </summary>
 /// <param name="Data">The data set's name.</param>
 /// <param name="UnseenPositive">Share of positive candidates whose item maps to out-of-vocabulary.</param>
@@ -20,9 +24,11 @@ public sealed record ProtocolStatistics(
     [property: JsonPropertyName("negative_candidate_in_history")] double NegativeCandidateInHistory,
     [property: JsonPropertyName("candidate_in_history_auc")] double CandidateInHistoryAuc,
     [property: JsonPropertyName("unseen_positive")] double UnseenPositive,
-    [property: JsonPropertyName("unseen_negative")] double UnseenNegative)
+    [property: JsonPropertyName("unseen_negative")] double UnseenNegative,
+    [property: JsonPropertyName("candidate_recency_auc")] double CandidateRecencyAuc,
+    [property: JsonPropertyName("candidate_count_auc")] double CandidateCountAuc)
 {
-    /// <summary>Above this <see cref="CandidateInHistoryAuc"/>, <c>compare</c> warns that the protocol leaks the label.</summary>
+    /// <summary>Above this AUC of any of the three rules, <c>compare</c> warns that the protocol leaks the label.</summary>
     public const double LeakWarningAuc = 0.52;
 
     /// <param name="samples">One split, e.g. the test samples; needs both labels.</param>
@@ -32,9 +38,16 @@ public sealed record ProtocolStatistics(
     {
         if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "the history window must hold at least 1 behaviour");
         int positives = 0, negatives = 0, positivesInHistory = 0, negativesInHistory = 0, unseenPositives = 0, unseenNegatives = 0;
-        foreach (var s in samples)
+        var labels = new float[samples.Count];
+        var recency = new double[samples.Count];
+        var count = new double[samples.Count];
+        for (int i = 0; i < samples.Count; i++)
         {
-            bool inHistory = Array.IndexOf(s.HistoryItems, s.Item, Math.Max(0, s.HistoryLength - maxLength)) >= 0;
+            var s = samples[i];
+            labels[i] = s.Label;
+            recency[i] = maxLength + 1 - CandidatePosition(s, maxLength) ?? 0;  // latest occurrence last in the window → maxLength
+            count[i] = CandidateOccurrences(s, maxLength);
+            bool inHistory = count[i] > 0;
             bool unseen = vocabulary.Items.IndexOf(s.Item) == Vocabulary.OutOfVocabulary;
             if (s.Label == 1f) { positives++; positivesInHistory += inHistory ? 1 : 0; unseenPositives += unseen ? 1 : 0; }
             else { negatives++; negativesInHistory += inHistory ? 1 : 0; unseenNegatives += unseen ? 1 : 0; }
@@ -43,7 +56,30 @@ public sealed record ProtocolStatistics(
             throw new ArgumentException($"{data}: protocol statistics need positives and negatives, got {positives} and {negatives}", nameof(samples));
         double positiveShare = (double)positivesInHistory / positives, negativeShare = (double)negativesInHistory / negatives;
         return new ProtocolStatistics(data, positives, negatives, positiveShare, negativeShare, 0.5 + (positiveShare - negativeShare) / 2,
-            (double)unseenPositives / positives, (double)unseenNegatives / negatives);
+            (double)unseenPositives / positives, (double)unseenNegatives / negatives, CtrMetrics.Auc(recency, labels), CtrMetrics.Auc(count, labels));
+    }
+
+    /// <summary>
+    /// How far back the candidate's latest occurrence lies in the window of the <paramref name="maxLength"/> most recent
+    /// behaviours: 1 when it is the last behaviour, null when the window does not hold it.
+    /// </summary>
+    public static int? CandidatePosition(CtrSample sample, int maxLength)
+    {
+        int from = Math.Max(0, sample.HistoryLength - maxLength);
+        int at = Array.LastIndexOf(sample.HistoryItems, sample.Item);
+        return at >= from ? sample.HistoryLength - at : null;
+    }
+
+    /// <summary>Whether the candidate is among the items of its window, for every sample: the strata of <see cref="CandidateStrata"/>.</summary>
+    public static bool[] CandidateInHistory(IReadOnlyList<CtrSample> samples, int maxLength) =>
+        samples.Select(s => CandidatePosition(s, maxLength) is not null).ToArray();
+
+    private static int CandidateOccurrences(CtrSample sample, int maxLength)
+    {
+        int occurrences = 0;
+        for (int i = Math.Max(0, sample.HistoryLength - maxLength); i < sample.HistoryLength; i++)
+            occurrences += sample.HistoryItems[i] == sample.Item ? 1 : 0;
+        return occurrences;
     }
 
     /// <summary>One object with exactly the JSON property names above; written atomically.</summary>
@@ -53,5 +89,6 @@ public sealed record ProtocolStatistics(
     public override string ToString() =>
         $"candidate in history: positives {PositiveCandidateInHistory:P1}, negatives {NegativeCandidateInHistory:P1} (AUC of that rule alone " +
         $"{CandidateInHistoryAuc:F3}); unseen in training (OOV): positives {UnseenPositive:P1}, negatives {UnseenNegative:P1} " +
-        $"({Positives:N0} positives, {Negatives:N0} negatives)";
+        $"({Positives:N0} positives, {Negatives:N0} negatives); AUC of the candidate's recency in the window {CandidateRecencyAuc:F3}, " +
+        $"of its count there {CandidateCountAuc:F3}";
 }

@@ -61,6 +61,9 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
     private readonly InterestEvolutionKind kind;
     private readonly bool gate;
 
+    /// <summary>Hidden layers of the activation unit that scores h_t against the candidate (the authors' 80-40).</summary>
+    public static IReadOnlyList<long> ActivationUnitHidden { get; } = [80, 40];
+
     public InterestEvolution(long hiddenSize, long candidateSize, InterestEvolutionKind kind,
         EvolutionAttention attention = EvolutionAttention.ActivationUnitGate) : base(nameof(InterestEvolution))
     {
@@ -70,7 +73,7 @@ public sealed class InterestEvolution : Module<Tensor, Tensor, Tensor, EvolvedIn
             bool activation = attention != EvolutionAttention.Bilinear;
             attentionWeight = Linear(candidateSize, hiddenSize, hasBias: activation);
             if (activation)
-                activationUnit = new LocalActivationUnit(hiddenSize, [80, 40], Activation.Sigmoid, softmax: attention == EvolutionAttention.ActivationUnitSoftmax);
+                activationUnit = new LocalActivationUnit(hiddenSize, ActivationUnitHidden, Activation.Sigmoid, softmax: attention == EvolutionAttention.ActivationUnitSoftmax);
             gate = attention == EvolutionAttention.ActivationUnitGate;
             if (attention == EvolutionAttention.ActivationUnitSoftmax) queryActivation = PReLU(hiddenSize, init: 0.1);
         }

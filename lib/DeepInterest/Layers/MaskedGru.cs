@@ -38,8 +38,9 @@ public sealed record GruStates(Tensor Outputs, Tensor Final, Tensor? UpdateGates
 /// </code>
 /// The mask m_t ∈ {0, 1} folded into ũ_t carries the state unchanged over padding, so with left padding the state at
 /// T−1 is each sequence's state after its last real behaviour — no packed sequences (whose lengths must live on the
-/// CPU) and no state taken after padding. The input projections of all steps are one matmul before the loop; the loop
-/// only does the hidden-side matmuls and the gates.
+/// CPU) and no state taken after padding. The input projections of all steps are one matmul before the loop, each step
+/// does one hidden-side matmul and the gates, and the backward pass is derived by hand (<see cref="MaskedGruFunction"/>);
+/// <see cref="ReferenceGruCell"/> is the same recurrence written step by step for autograd.
 /// </summary>
 public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
 {
@@ -76,37 +77,15 @@ public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
     {
         Validate(inputs, mask, attention);
         using var scope = NewDisposeScope();
-        long b = inputs.shape[0], t = inputs.shape[1], h = HiddenSize, sigmoidWidth = (GateCount - 1) * h;
-        var projected = input.forward(inputs);                                         // (B, T, G·H) all steps at once
-        var sigmoidInputs = projected.narrow(2, 0, sigmoidWidth).unbind(1);            // T × (B, (G−1)·H) r[, u]
-        var candidateInputs = projected.narrow(2, sigmoidWidth, h).unbind(1);          // T × (B, H)
-        var stepWeight = mask.to_type(inputs.dtype);                                   // (B, T) m_t
-        if (attentionMode != UpdateGateAttention.None) stepWeight = stepWeight * attention!; // (B, T) m_t·a_t
-        var stepWeights = stepWeight.unsqueeze(-1).unbind(1);                          // T × (B, 1)
-        var hiddenWeight = recurrent.weight!.t();                                      // (H, G·H)
-        var sigmoidHidden = hiddenWeight.narrow(1, 0, sigmoidWidth);                   // (H, (G−1)·H)
-        var candidateHidden = hiddenWeight.narrow(1, sigmoidWidth, h);                 // (H, H)
-
-        var state = zeros(b, h, dtype: inputs.dtype, device: inputs.device);           // (B, H)
-        var outputs = new Tensor[t];
-        var updates = RecordUpdateGates ? new Tensor[t] : null;
-        for (int s = 0; s < t; s++)
-        {
-            var gates = sigmoidInputs[s].addmm(state, sigmoidHidden).sigmoid();       // (B, (G−1)·H) [r, u]
-            var reset = gates.narrow(1, 0, h);                                         // (B, H)
-            var candidate = candidateInputs[s].addcmul(reset, state.mm(candidateHidden), 1).tanh(); // (B, H) h̃_t
-            var update = attentionMode == UpdateGateAttention.Replace
-                ? stepWeights[s]                                                       // (B, 1) m_t·a_t
-                : gates.narrow(1, h, h) * stepWeights[s];                              // (B, H) m_t·(a_t)·u_t
-            state = state.lerp(candidate, update);                                     // (B, H) (1−ũ)∘h + ũ∘h̃
-            outputs[s] = state;
-            if (updates is not null) updates[s] = update.expand(b, h);                 // (B, H) ũ_t
-        }
-        var states = stack(outputs, 1) * mask.unsqueeze(-1);                           // (B, T, H), zero at padding
-        if (updates is null) return new GruStates(states.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope(), null);
-        var gateMeans = stack(updates.Select(u => u.mean([1])), 1);                    // (B, T)
-        return new GruStates(states.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope(),
-            gateMeans.MoveToOuterDisposeScope(), Contributions(updates).MoveToOuterDisposeScope());
+        var stepMask = mask.to_type(inputs.dtype);                                     // (B, T) m_t
+        var stepWeight = attentionMode == UpdateGateAttention.None ? stepMask : stepMask * attention!; // (B, T) m_t(·a_t)
+        bool backwardFollows = is_grad_enabled() && parameters().Append(inputs).Append(stepWeight).Any(p => p.requires_grad);
+        var results = MaskedGruFunction.Apply(inputs, input.weight!, input.bias!, recurrent.weight!, stepWeight, stepMask,
+            RecordUpdateGates, backwardFollows);                                       // (B, T, H), (B, H)[, (B, T, H) ũ]
+        if (!RecordUpdateGates) return new GruStates(results[0].MoveToOuterDisposeScope(), results[1].MoveToOuterDisposeScope(), null);
+        var updates = results[2];                                                      // (B, T, H)
+        return new GruStates(results[0].MoveToOuterDisposeScope(), results[1].MoveToOuterDisposeScope(),
+            updates.mean([2]).MoveToOuterDisposeScope(), Contributions(updates.unbind(1)).MoveToOuterDisposeScope());
     }
 
     /// <summary>c_t = ũ_t ∘ Π_{k&gt;t} (1 − ũ_k), averaged over units: walked backwards, keeping what later steps retain.</summary>

@@ -103,6 +103,18 @@ public static class CtrMetrics
         return new MetricReport(Auc(p, y), Gauc(p, y, u), LogLoss(p, y), p.Length);
     }
 
+    /// <summary>
+    /// AUC over the impressions where <paramref name="include"/> is true (ties count one half); null when they hold only
+    /// one class. Compares a model within a stratum, e.g. the pairs whose candidate is or is not in its history.
+    /// </summary>
+    public static double? AucWhere(IReadOnlyList<double> scores, IReadOnlyList<float> labels, IReadOnlyList<bool> include)
+    {
+        CheckScored(scores, labels, nameof(AucWhere));
+        if (include.Count != scores.Count)
+            throw new ArgumentException($"{nameof(AucWhere)}: {scores.Count} scores but {include.Count} stratum flags", nameof(include));
+        return SubsetAuc(scores, labels, Enumerable.Range(0, scores.Count).Where(i => include[i]).ToArray());
+    }
+
     /// <summary>AUC over the impressions at <paramref name="indices"/>; null when they hold only one class.</summary>
     private static double? SubsetAuc(IReadOnlyList<double> scores, IReadOnlyList<float> labels, int[] indices)
     {

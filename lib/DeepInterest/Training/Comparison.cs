@@ -6,8 +6,10 @@ using TorchSharp;
 
 namespace DeepInterest.Training;
 
-/// <summary>One trained model's row in a comparison: test metrics, size and cost, and the side fields it used.</summary>
-public sealed record ModelResult(string Model, long Parameters, MetricReport Test, TrainingResult Training, double LatencyMsPer1000)
+/// <summary>One trained model's row in a comparison: test metrics (overall and per <see cref="CandidateStrata"/>), size and cost,
+/// and the side fields it used.</summary>
+public sealed record ModelResult(string Model, long Parameters, MetricReport Test, TrainingResult Training, double LatencyMsPer1000,
+    CandidateStrata? Strata = null)
 {
     /// <summary>Names of the side fields the model was given (empty: item and category only).</summary>
     public IReadOnlyList<string> Fields { get; init; } = [];
@@ -26,6 +28,7 @@ public static class Comparison
         // MBA counts what the batches feed; DSIN and BST read whether times are clock times; every model reads the side fields
         var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength) with { Times = data.Times };
         var trainer = new Trainer(config);
+        var candidateInHistory = ProtocolStatistics.CandidateInHistory(data.Test, config.MaxLength);
         var results = new List<ModelResult>();
         foreach (var name in models)
         {
@@ -33,9 +36,10 @@ public static class Comparison
             using var model = ModelZoo.Create(name, space, options);
             var reporter = progress is null ? null : new StepReporter(p => progress(name, p));
             var training = trainer.Fit(model, data, reporter, cancellation);
-            var test = CtrMetrics.Evaluate(trainer.Predict(model, data.Test, data.Vocabulary));
+            var predictions = trainer.Predict(model, data.Test, data.Vocabulary);
             var latency = trainer.MeasureLatency(model, data.Test, data.Vocabulary, latencyCandidates);
-            results.Add(new ModelResult(name, model.ParameterCount(), test, training, latency) { Fields = space.Fields.Select(f => f.Name).ToList() });
+            results.Add(new ModelResult(name, model.ParameterCount(), CtrMetrics.Evaluate(predictions), training, latency,
+                CandidateStrata.Measure(predictions, candidateInHistory)) { Fields = space.Fields.Select(f => f.Name).ToList() });
         }
         return results;
     }

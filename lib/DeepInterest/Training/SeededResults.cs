@@ -41,12 +41,22 @@ public sealed record SeededResult(string Model, IReadOnlyList<int> Seeds, IReadO
     public MeanStd Auc => MeanStd.Of(Runs.Select(r => r.Test.Auc).ToList());
     public MeanStd Gauc => MeanStd.Of(Runs.Select(r => r.Test.Gauc).ToList());
     public MeanStd LogLoss => MeanStd.Of(Runs.Select(r => r.Test.LogLoss).ToList());
+    /// <summary>AUC on the test pairs whose candidate is not in its history (<see cref="CandidateStrata"/>); null unless every run has it.</summary>
+    public MeanStd? NewCandidateAuc => Stratum(r => r.NewCandidateAuc);
+    /// <summary>AUC on the test pairs whose candidate is in its history; null unless every run has it (none on MovieLens).</summary>
+    public MeanStd? RepeatCandidateAuc => Stratum(r => r.RepeatCandidateAuc);
     public long Parameters => (long)Math.Round(Runs.Average(r => (double)r.Parameters));
     public double TrainSeconds => Runs.Average(r => r.Training.TrainSeconds);
     public double TrainSamplesPerSecond => Runs.Average(r => r.Training.TrainSamplesPerSecond);
     public double LatencyMsPer1000 => Runs.Average(r => r.LatencyMsPer1000);
     /// <summary>The side fields the model used (those of the first seed's data; every seed's data set has the same fields).</summary>
     public IReadOnlyList<string> Fields => Runs[0].Fields;
+
+    private MeanStd? Stratum(Func<CandidateStrata, double?> auc)
+    {
+        var values = Runs.Select(r => r.Strata is null ? null : auc(r.Strata)).ToList();
+        return values.All(v => v is not null) ? MeanStd.Of(values.Select(v => v!.Value).ToList()) : null;
+    }
 
     /// <summary>One entry per model, in the first run's order. Every run must hold the same models and the seeds must differ.</summary>
     public static IReadOnlyList<SeededResult> Combine(IReadOnlyList<SeedRun> runs)

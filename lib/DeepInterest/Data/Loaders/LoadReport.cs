@@ -26,6 +26,12 @@ public sealed record LoadReport(
     /// <summary>Where the times come from, when a loader has a choice (DIEN's Amazon Books: reviews-info or step indices).</summary>
     public string? TimesNote { get; init; }
 
+    /// <summary>
+    /// Loaders of data sets that may ship a user file (MovieLens): whether one was read, for how many users and which
+    /// fields (<see cref="BehaviorLogData.UserProfiles"/>), or why there is none. Null for the other loaders.
+    /// </summary>
+    public string? UserFileNote { get; init; }
+
     /// <summary>Data rows read per second of wall time.</summary>
     public double RowsPerSecond => Seconds > 0 ? RowsRead / Seconds : double.PositiveInfinity;
 
@@ -33,7 +39,8 @@ public sealed record LoadReport(
     {
         var text = $"{string.Join(", ", Files.Select(Path.GetFileName))}: {RowsRead:N0} rows read, {RowsKept:N0} kept, " +
                    $"{RowsFiltered:N0} filtered, {RowsSkipped:N0} skipped as malformed, {Seconds:F2} s ({RowsPerSecond:N0} rows/s); " +
-                   $"times: {CtrDataset.TimesName(Times)}{(TimesNote is null ? "" : $" ({TimesNote})")}";
+                   $"times: {CtrDataset.TimesName(Times)}{(TimesNote is null ? "" : $" ({TimesNote})")}" +
+                   (UserFileNote is null ? "" : $"; user file: {UserFileNote}");
         return FirstSkipped.Count == 0
             ? text
             : text + "; first skipped: " + string.Join("; ", FirstSkipped.Select(s => $"{Path.GetFileName(s.File)}:{s.LineNumber} {s.Reason}"));

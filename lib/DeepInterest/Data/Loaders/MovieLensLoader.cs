@@ -8,9 +8,9 @@ public enum MovieLensLayout
 {
     /// <summary>ml-latest-small, ml-latest, ml-20m, ml-25m, ml-32m: ratings.csv + movies.csv with headers.</summary>
     Csv,
-    /// <summary>ml-100k: u.data (tab-separated) + u.item (<c>|</c>-separated, 19 genre flags).</summary>
+    /// <summary>ml-100k: u.data (tab-separated) + u.item (<c>|</c>-separated, 19 genre flags), u.user (users) when present.</summary>
     Hundred,
-    /// <summary>ml-1m: ratings.dat + movies.dat with <c>::</c> separators.</summary>
+    /// <summary>ml-1m: ratings.dat + movies.dat (+ users.dat when present) with <c>::</c> separators.</summary>
     OneMillion,
 }
 
@@ -20,6 +20,9 @@ public enum MovieLensLayout
 /// <see cref="LoadOptions.MinRating"/> is set; filtered ratings are counted in the report.
 /// Category = the FIRST genre listed for the movie (the first flagged genre in ml-100k); "(no genres listed)" is a
 /// category of its own. Users and movies keep their MovieLens numbers; genres are interned in <see cref="BehaviorLogData.Categories"/>.
+/// ml-100k's <c>u.user</c> and ml-1m's <c>users.dat</c>, when beside the ratings, become <see cref="BehaviorLogData.UserProfiles"/>
+/// (<see cref="MovieLensUsers"/>); then a rating of a user without a profile line is malformed, so every kept rating's
+/// user has a profile. <see cref="LoadReport.UserFileNote"/> says what was found (the CSV releases have no user file).
 /// </summary>
 public static class MovieLensLoader
 {
@@ -65,12 +68,16 @@ public static class MovieLensLoader
             MovieLensLayout.Hundred => ("\t", OldReleaseEncoding),
             _ => ("::", OldReleaseEncoding),
         };
-        var behaviors = ReadRatings(Path.Combine(folder, ratingsFile), separator, encoding, layout == MovieLensLayout.Csv, movieGenre, options, tally);
-        return new BehaviorLogData($"MovieLens ({layout})", behaviors, tally.Finish()) { Categories = genres, ItemTitles = titles };
+        var (profiles, usersNote) = MovieLensUsers.ReadBeside(folder, layout, tally);
+        var behaviors = ReadRatings(Path.Combine(folder, ratingsFile), separator, encoding, layout == MovieLensLayout.Csv, movieGenre, profiles, options, tally);
+        return new BehaviorLogData($"MovieLens ({layout})", behaviors, tally.Finish() with { UserFileNote = usersNote })
+        {
+            Categories = genres, ItemTitles = titles, UserProfiles = profiles,
+        };
     }
 
     private static List<Behavior> ReadRatings(string path, string separator, Encoding encoding, bool hasHeader,
-        Dictionary<long, long> movieGenre, LoadOptions options, LoadTally tally)
+        Dictionary<long, long> movieGenre, UserProfiles? profiles, LoadOptions options, LoadTally tally)
     {
         tally.AddFile(path);
         var behaviors = new List<Behavior>();
@@ -88,6 +95,8 @@ public static class MovieLensLoader
                 !long.TryParse(text[f[3]], NumberStyles.Integer, CultureInfo.InvariantCulture, out long time))
             { tally.Malformed(path, number, "user, movie and time must be integers and rating a number", text); return; }
             if (!movieGenre.TryGetValue(movie, out long genre)) { tally.Malformed(path, number, $"movie {movie} is not in the movies file", text); return; }
+            if (profiles is not null && !profiles.Values.ContainsKey(user))
+            { tally.Malformed(path, number, $"user {user} has no line in the users file {Path.GetFileName(profiles.Source)}", text); return; }
             if (rating < options.MinRating) { tally.RowsFiltered++; return; }
             if (!ratingTexts.TryGetValue(rating, out var ratingText))
                 ratingTexts[rating] = ratingText = rating.ToString("0.0", CultureInfo.InvariantCulture);
