@@ -50,6 +50,7 @@ public class CliErrorTests
     [InlineData("compare --epochs three", "--epochs", "'three'")]
     [InlineData("compare --seed 1.5", "--seed", "whole number")]
     [InlineData("compare --seed 99999999999", "--seed")]
+    [InlineData("compare --features some", "--features", "'some'", "all, none")]
     [InlineData("compare --seeds 1,x", "--seeds", "'x'")]
     [InlineData("compare --seeds 1,2,1", "--seeds", "seed 1 given twice")]
     [InlineData("compare --seed 3 --seeds 1,2", "--seed and --seeds", "not both")]

@@ -101,9 +101,9 @@ public class SeededResultsTests
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var row = json.RootElement.EnumerateArray().Single();
             string[] expected = seeds == 1
-                ? ["model", "auc", "gauc", "logloss", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000", "seeds"]
+                ? ["model", "auc", "gauc", "logloss", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000", "seeds", "fields"]
                 : ["model", "auc", "auc_std", "gauc", "gauc_std", "logloss", "logloss_std", "params", "train_seconds",
-                   "train_samples_per_second", "latency_ms_per_1000", "seeds"];
+                   "train_samples_per_second", "latency_ms_per_1000", "seeds", "fields"];
             Assert.Equal(expected, row.EnumerateObject().Select(p => p.Name));
             Assert.Equal(Enumerable.Range(1, seeds), row.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt32()));
             if (seeds == 3) Assert.Equal(0.01, row.GetProperty("auc_std").GetDouble(), 12);  // 0.71, 0.72, 0.73
