@@ -49,7 +49,8 @@ public sealed class IndexedSamples
 
     /// <summary>
     /// Looks every id of <paramref name="samples"/> up in <paramref name="vocabulary"/>, once, keeping each history's
-    /// <paramref name="maxLength"/> most recent behaviours (what batches cut to that length use).
+    /// <paramref name="maxLength"/> most recent behaviours (what batches cut to that length use). Checks, once, that
+    /// the kept times are non-decreasing, which models read from batches without checking (DSIN's sessions).
     /// </summary>
     public static IndexedSamples Build(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength)
     {
@@ -76,6 +77,8 @@ public sealed class IndexedSamples
             bool negatives = HasNegatives(s);
             for (int k = 0; k < len; k++)
             {
+                if (k > 0 && s.HistoryTimes[from + k] < s.HistoryTimes[from + k - 1])
+                    throw new InvalidDataException($"sample {i} (user {s.User}): history times must be non-decreasing, position {from + k} has {s.HistoryTimes[from + k]} after {s.HistoryTimes[from + k - 1]}");
                 hi[at + k] = vocabulary.Items.IndexOf(s.HistoryItems[from + k]);
                 hc[at + k] = vocabulary.Categories.IndexOf(s.HistoryCategories[from + k]);
                 if (negatives)
