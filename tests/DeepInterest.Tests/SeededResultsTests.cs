@@ -40,6 +40,13 @@ public class SeededResultsTests
     }
 
     [Fact]
+    public void AChanceLevelBaselineGivesNoRelaImprRatherThanAnError()
+    {
+        var combined = SeededResult.Combine([Run(1, Result("avgpool", 0.5, 0.5, 0.69), Result("din", 0.5, 0.5, 0.69))]);
+        Assert.All(ComparisonReport.Rows(combined), row => Assert.Equal("n/a", row[5]));
+    }
+
+    [Fact]
     public void OneSeedHasNoSpread()
     {
         var single = MeanStd.Of([0.75]);

@@ -26,7 +26,7 @@ public static class ComparisonReport
     /// <summary>
     /// One formatted row per model, in <see cref="Header"/>'s order: AUC, GAUC and logloss as mean ± sample std over the
     /// seeds (the mean alone with one seed), the strata's AUC when there are repeats, RelaImpr of the mean AUC against
-    /// the baseline's mean AUC ("n/a" without the baseline), the cost columns as means, the side fields the model used
+    /// the baseline's mean AUC ("n/a" without the baseline or when its AUC is exactly 0.5), the cost columns as means, the side fields the model used
     /// ("none" without).
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<string>> Rows(IReadOnlyList<SeededResult> results)
@@ -37,7 +37,8 @@ public static class ComparisonReport
         [
             r.Model, r.Parameters.ToString("N0"), r.Auc.Format("F4"), r.Gauc.Format("F4"), r.LogLoss.Format("F4"),
             .. strata ? new[] { r.NewCandidateAuc?.Format("F4") ?? "n/a", r.RepeatCandidateAuc?.Format("F4") ?? "n/a" } : [],
-            baseline is null ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Auc.Mean, baseline.Auc.Mean):+0.0;-0.0;0.0}%",
+            // RelaImpr is undefined against a chance-level baseline (a data set too small to learn from, e.g. one user)
+            baseline is null || baseline.Auc.Mean == 0.5 ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Auc.Mean, baseline.Auc.Mean):+0.0;-0.0;0.0}%",
             r.TrainSeconds.ToString("F1"), r.TrainSamplesPerSecond.ToString("N0"), r.LatencyMsPer1000.ToString("F2"),
             r.Fields.Count == 0 ? "none" : string.Join(", ", r.Fields),
             .. r.Seeds.Count > 1 ? new[] { string.Join(" / ", r.Runs.Select(run => run.Test.Auc.ToString("F4"))) } : [],
