@@ -150,6 +150,21 @@ internal static class UserInput
         return option;
     }
 
+    /// <summary><c>--features all|none</c>: every side field the data set has (default), or none (the item-and-category models).</summary>
+    public static Option<string> Features() => new("--features")
+    {
+        Description = "side fields: all the data set has (user, context, behaviour; default) or none",
+        HelpName = "all|none",
+        DefaultValueFactory = _ => "all",
+        CustomParser = result =>
+        {
+            var token = result.Tokens[^1].Value.ToLowerInvariant();
+            if (token is "all" or "none") return token;
+            result.AddError($"--features: unknown value '{result.Tokens[^1].Value}'; expected one of: all, none");
+            return null;
+        },
+    };
+
     /// <summary>The command-line spelling of a rule: RepeatMatched → repeat-matched.</summary>
     public static string NegativeRuleName(NegativeRule rule) =>
         string.Concat(rule.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));

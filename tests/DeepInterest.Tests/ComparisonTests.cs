@@ -33,7 +33,7 @@ public class ComparisonTests
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json")));
             Assert.Equal(ModelZoo.Course.Count, json.RootElement.GetArrayLength());
             // One seed: no _std keys. Synthetic candidates are sometimes in their history: both strata have both classes.
-            string[] keys = ["model", "auc", "gauc", "logloss", "auc_new_candidate", "auc_repeat_candidate", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000", "seeds"];
+            string[] keys = ["model", "auc", "gauc", "logloss", "auc_new_candidate", "auc_repeat_candidate", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000", "seeds", "fields"];
             foreach (var row in json.RootElement.EnumerateArray())
                 Assert.Equal(keys, row.EnumerateObject().Select(p => p.Name));
             var html = File.ReadAllText(Path.Combine(folder, "report.html"));

@@ -34,8 +34,10 @@ public class DsinTests(ITestOutputHelper output)
     {
         var error = Assert.Throws<InvalidDataException>(() => Sessionizer.Split([10, 20, 15]));
         Assert.Contains("position 2 has 15 after 20", error.Message);
-        var inBatch = Assert.Throws<InvalidDataException>(() => SessionLayout.Build([0, 10, 20, 0, 30, 25], [false, true, true, true, true, true], 2, 1800, 5, 10));
-        Assert.Contains("batch row 1", inBatch.Message);
+        // Batches are checked once, when their samples are indexed, since the layout reads times on the device unchecked.
+        var samples = new[] { Sample(1, [0, 10, 20], item: 11, category: 2, label: 1), Sample(2, [0, 30, 25], item: 12, category: 3, label: 0) };
+        var inBatch = Assert.Throws<InvalidDataException>(() => Batch.Collate(samples, FeatureVocabulary.Build(samples), maxLength: 5));
+        Assert.Contains("sample 1 (user 2)", inBatch.Message);
         Assert.Contains("position 2 has 25 after 30", inBatch.Message);
     }
 
@@ -45,7 +47,7 @@ public class DsinTests(ITestOutputHelper output)
         // T = 7, two padding positions, then sessions {100, 200}, {5000, 5100, 5200} with L = 2 (5000 dropped)
         long[] times = [0, 0, 100, 200, 5000, 5100, 5200];
         bool[] mask = [false, false, true, true, true, true, true];
-        var layout = SessionLayout.Build(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 2);
+        var layout = Layout(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 2);
         Assert.Equal([false, true, true], layout.SessionMask);
         Assert.Equal([-1L, -1, 1, 1, -1, 2, 2], layout.SessionOf);
         Assert.Equal([0L, 0, 2, 3, 5, 6], layout.Positions);
@@ -56,35 +58,97 @@ public class DsinTests(ITestOutputHelper output)
     public void WithStepIndexTimesSessionsAreChunksCountedBackFromTheMostRecent()
     {
         // 23 behaviours in chunks of 10: [0, 3), [3, 13), [13, 23); keep 2 sessions, each cut to its last 4.
-        Assert.Equal([new SessionRange(0, 3), new SessionRange(3, 10), new SessionRange(13, 10)], Sessionizer.Chunks(23, 10, 5, 10));
-        Assert.Equal([new SessionRange(9, 4), new SessionRange(19, 4)], Sessionizer.Chunks(23, 10, maxSessions: 2, maxLength: 4));
-        Assert.Empty(Sessionizer.Chunks(0, 10));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Sessionizer.Chunks(5, 0));
+        var all = Enumerable.Repeat(true, 23).ToArray();
+        var steps = Enumerable.Range(0, 23).Select(i => (long)i).ToArray();
+        Assert.Equal(Enumerable.Range(0, 23).Select(p => p < 3 ? 2L : p < 13 ? 3 : 4), Layout(steps, all, 1, 1800, 5, 10, chunkSize: 10).SessionOf);
+        Assert.Equal(Enumerable.Range(0, 23).Select(p => p is >= 9 and < 13 ? 0L : p >= 19 ? 1 : -1), Layout(steps, all, 1, 1800, 2, 4, chunkSize: 10).SessionOf);
+        Assert.Equal([false, false], Layout([0, 0], [false, false], 1, 1800, 2, 4, chunkSize: 10).SessionMask);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Layout(steps, all, 1, 1800, 5, 10, chunkSize: 0));
 
         // Step times 0, 1, 2, … never open a 30-minute gap; with a chunk size the layout ignores the times.
         long[] times = [0, 0, 1, 2, 3, 4, 5];
         bool[] mask = [false, true, true, true, true, true, true];
-        var byGap = SessionLayout.Build(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 4);
+        var byGap = Layout(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 4);
         Assert.Equal([false, false, true], byGap.SessionMask);
-        var chunked = SessionLayout.Build(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 4, chunkSize: 2);
+        var chunked = Layout(times, mask, batch: 1, gap: 1800, sessions: 3, sessionLength: 4, chunkSize: 2);
         Assert.Equal([-1L, 0, 0, 1, 1, 2, 2], chunked.SessionOf);
         Assert.Equal([true, true, true], chunked.SessionMask);
     }
 
-    [Fact]
-    public void DsinCutsChunksWhenTheFeatureSpaceSaysTimesAreStepIndices()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LayoutOnTheDeviceEqualsThePlainHostLoopsOnRandomBatches(bool chunks)
     {
-        long[] steps = [.. Enumerable.Range(0, 12).Select(i => (long)i)];
-        var samples = new[] { Sample(1, steps, item: 11, category: 2, label: 1), Sample(2, steps[..5], item: 12, category: 3, label: 0) };
-        var vocab = FeatureVocabulary.Build(samples);
-        var config = new DsinConfig { Heads = 2, ChunkSize = 4, Sessions = 5, SessionLength = 4 };
-        using var real = new Dsin(FeatureSpace.From(vocab), new ModelOptions { EmbeddingDim = 4 }, config) { CollectDiagnostics = true };
-        using var index = new Dsin(FeatureSpace.From(vocab) with { Times = TimeKind.Index }, new ModelOptions { EmbeddingDim = 4 }, config) { CollectDiagnostics = true };
-        using var batch = Batch.Collate(samples, vocab, maxLength: 12);
+        // Rows of every kind: no behaviour, one, full; ties, gaps of exactly and just over the gap; more sessions
+        // than K, sessions longer than L; K, L, T and the chunk size varied; padding holding any time.
+        var random = new Random(chunks ? 17 : 5);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int batch = random.Next(1, 9), t = random.Next(1, 26), k = random.Next(1, 6), l = random.Next(1, 7), size = random.Next(1, 6);
+            long gap = random.Next(3) switch { 0 => 0, 1 => 30, _ => 1800 };
+            var times = new long[batch * t];
+            var mask = new bool[batch * t];
+            for (int row = 0; row < batch; row++)
+            {
+                int real = random.Next(5) switch { 0 => 0, 1 => Math.Min(1, t), 2 => t, _ => random.Next(t + 1) };
+                long clock = random.Next(1000);
+                for (int p = 0; p < t; p++)
+                {
+                    bool isReal = p >= t - real;
+                    mask[row * t + p] = isReal;
+                    if (!isReal) { times[row * t + p] = random.Next(2) == 0 ? 0 : random.Next(); continue; } // padding times are never read
+                    clock += random.Next(6) switch { 0 => 0, 1 => gap, 2 => gap + 1, 3 => random.Next(10), _ => random.Next(5000) };
+                    times[row * t + p] = clock;
+                }
+            }
+            int? chunk = chunks ? size : null;
+            var expected = ReferenceSessions.Layout(times, mask, batch, gap, k, l, chunk);
+            var actual = Layout(times, mask, batch, gap, k, l, chunk);
+            var what = $"trial {trial}: B = {batch}, T = {t}, K = {k}, L = {l}, gap {gap}, chunk {chunk}";
+            Assert.True(expected.Positions.SequenceEqual(actual.Positions), what);
+            Assert.True(expected.BehaviorMask.SequenceEqual(actual.BehaviorMask), what);
+            Assert.True(expected.SessionMask.SequenceEqual(actual.SessionMask), what);
+            Assert.True(expected.SessionOf.SequenceEqual(actual.SessionOf), what);
+        }
+    }
+
+    [Fact]
+    public void SplitEqualsThePlainHostLoopOnRandomTimelines()
+    {
+        var random = new Random(9);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            long gap = random.Next(2) == 0 ? 60 : 1800;
+            long clock = 0;
+            var timeline = Enumerable.Range(0, random.Next(0, 40))
+                .Select(_ => clock += random.Next(5) switch { 0 => 0, 1 => gap, 2 => gap + 1, _ => random.Next(4000) }).ToArray();
+            var (k, l) = random.Next(3) == 0 ? (int.MaxValue, int.MaxValue) : (random.Next(1, 6), random.Next(1, 8));
+            Assert.Equal(ReferenceSessions.Split(timeline, gap, k, l), Sessionizer.Split(timeline, gap, k, l));
+        }
+    }
+
+    [Fact]
+    public void DsinDiagnosticsShowTheReferenceSessionsOfItsBatch()
+    {
+        var random = new Random(3);
+        var samples = Enumerable.Range(0, 24).Select(u =>
+        {
+            long clock = 0;
+            var times = Enumerable.Range(0, u % 6 == 0 ? 0 : random.Next(1, 30))
+                .Select(_ => clock += random.Next(3) == 0 ? 1800 + random.Next(2) : random.Next(600)).ToArray();
+            return Sample(u, times, item: 11 + u % 2, category: 2 + u % 2, label: u % 2);
+        }).ToArray();
+        var (model, vocab) = Build(samples);
+        model.CollectDiagnostics = true;
+        using var batch = Batch.Collate(samples, vocab, maxLength: 20);
         using var _ = no_grad();
-        long[] Sessions(Dsin model) => model.call(batch).Diagnostics["session_index"][0].data<long>().ToArray();
-        Assert.Equal(Enumerable.Range(0, 12).Select(p => p < 8 ? -1L : 4), Sessions(real));   // one session, its last 4 kept
-        Assert.Equal(Enumerable.Range(0, 12).Select(p => 2L + p / 4), Sessions(index));       // three chunks of 4 in slots 2, 3, 4
+        var output = model.call(batch);
+        var config = new DsinConfig();
+        var expected = ReferenceSessions.Layout(batch.HistoryTimes.data<long>().ToArray(), batch.Mask.data<bool>().ToArray(), batch.Size,
+                                                config.Gap, config.Sessions, config.SessionLength, chunkSize: null);
+        Assert.Equal(expected.SessionOf, output.Diagnostics["session_index"].data<long>().ToArray());
+        Assert.Equal(expected.SessionMask, output.Diagnostics["session_mask"].data<bool>().ToArray());
     }
 
     // ---- layers ----
@@ -332,6 +396,82 @@ public class DsinTests(ITestOutputHelper output)
     }
 
     // ---- helpers ----
+
+    /// <summary>Host arrays of a layout built on tensors from host arrays (row-major (B, T) times and mask).</summary>
+    private static ReferenceSessions.HostLayout Layout(long[] times, bool[] mask, int batch, long gap, int sessions, int sessionLength, int? chunkSize = null)
+    {
+        using var scope = NewDisposeScope();
+        int t = times.Length / batch;
+        var layout = SessionLayout.Build(tensor(times, [batch, t]), tensor(mask, [batch, t]), gap, sessions, sessionLength, chunkSize);
+        var positions = layout.Place(arange(t, dtype: ScalarType.Int64).expand(batch, t));   // (B, K, L) history position in each slot
+        Assert.Equal([(long)batch, sessions, sessionLength], positions.shape);
+        Assert.Equal([(long)batch, sessions, sessionLength], layout.BehaviorMask.shape);
+        return new ReferenceSessions.HostLayout(positions.data<long>().ToArray(), layout.BehaviorMask.data<bool>().ToArray(),
+                                                layout.SessionMask.data<bool>().ToArray(), layout.SessionOf.data<long>().ToArray());
+    }
+
+    /// <summary>
+    /// The plain host-side loops DSIN sessionized every batch with before <see cref="Sessionizer.Locate"/> (one row at a
+    /// time, ranges, then placement), kept as the readable form of the rule that the tensor version must equal exactly.
+    /// </summary>
+    private static class ReferenceSessions
+    {
+        public sealed record HostLayout(long[] Positions, bool[] BehaviorMask, bool[] SessionMask, long[] SessionOf);
+
+        public static List<SessionRange> Split(IReadOnlyList<long> timestamps, long gap, int maxSessions, int maxLength)
+        {
+            var sessions = new List<SessionRange>();
+            int start = 0;
+            for (int i = 1; i <= timestamps.Count; i++) // i == Count closes the last session
+                if (i == timestamps.Count || timestamps[i] - timestamps[i - 1] > gap)
+                {
+                    sessions.Add(new SessionRange(start, i - start));
+                    start = i;
+                }
+            return sessions
+                .Skip(Math.Max(0, sessions.Count - maxSessions))
+                .Select(s => s.Length <= maxLength ? s : new SessionRange(s.End - maxLength, maxLength))
+                .ToList();
+        }
+
+        public static List<SessionRange> Chunks(int count, int size, int maxSessions, int maxLength)
+        {
+            var sessions = new List<SessionRange>();
+            for (int end = count; end > 0 && sessions.Count < maxSessions; end -= size)
+            {
+                int start = Math.Max(0, end - size), length = Math.Min(end - start, maxLength);
+                sessions.Insert(0, new SessionRange(end - length, length));
+            }
+            return sessions;
+        }
+
+        public static HostLayout Layout(long[] times, bool[] mask, int batch, long gap, int k, int l, int? chunkSize)
+        {
+            int t = times.Length / batch;
+            var positions = new long[batch * k * l];
+            var behaviorMask = new bool[batch * k * l];
+            var sessionMask = new bool[batch * k];
+            var sessionOf = Enumerable.Repeat(-1L, batch * t).ToArray();
+            for (int b = 0; b < batch; b++)
+            {
+                var real = Enumerable.Range(0, t).Where(p => mask[b * t + p]).ToArray();
+                var ranges = chunkSize is { } size ? Chunks(real.Length, size, k, l) : Split(real.Select(p => times[b * t + p]).ToArray(), gap, k, l);
+                for (int s = 0; s < ranges.Count; s++)
+                {
+                    int slot = k - ranges.Count + s;
+                    sessionMask[b * k + slot] = true;
+                    for (int j = 0; j < ranges[s].Length; j++)
+                    {
+                        int position = real[ranges[s].Start + j], flat = (b * k + slot) * l + j;
+                        positions[flat] = position;
+                        behaviorMask[flat] = true;
+                        sessionOf[b * t + position] = slot;
+                    }
+                }
+            }
+            return new HostLayout(positions, behaviorMask, sessionMask, sessionOf);
+        }
+    }
 
     private static CtrSample Sample(long user, long[] times, long item, long category, float label) => new()
     {

@@ -40,6 +40,13 @@ public class SeededResultsTests
     }
 
     [Fact]
+    public void AChanceLevelBaselineGivesNoRelaImprRatherThanAnError()
+    {
+        var combined = SeededResult.Combine([Run(1, Result("avgpool", 0.5, 0.5, 0.69), Result("din", 0.5, 0.5, 0.69))]);
+        Assert.All(ComparisonReport.Rows(combined), row => Assert.Equal("n/a", row[5]));
+    }
+
+    [Fact]
     public void OneSeedHasNoSpread()
     {
         var single = MeanStd.Of([0.75]);
@@ -101,9 +108,9 @@ public class SeededResultsTests
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var row = json.RootElement.EnumerateArray().Single();
             string[] expected = seeds == 1
-                ? ["model", "auc", "gauc", "logloss", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000", "seeds"]
+                ? ["model", "auc", "gauc", "logloss", "params", "train_seconds", "train_samples_per_second", "latency_ms_per_1000", "seeds", "fields"]
                 : ["model", "auc", "auc_std", "gauc", "gauc_std", "logloss", "logloss_std", "params", "train_seconds",
-                   "train_samples_per_second", "latency_ms_per_1000", "seeds"];
+                   "train_samples_per_second", "latency_ms_per_1000", "seeds", "fields"];
             Assert.Equal(expected, row.EnumerateObject().Select(p => p.Name));
             Assert.Equal(Enumerable.Range(1, seeds), row.GetProperty("seeds").EnumerateArray().Select(e => e.GetInt32()));
             if (seeds == 3) Assert.Equal(0.01, row.GetProperty("auc_std").GetDouble(), 12);  // 0.71, 0.72, 0.73

@@ -84,9 +84,60 @@ public class StepFlopsTests
         Assert.Equal(expected, StepFlops.ForModel("dien", batch, length, dim));
     }
 
+    [Fact]
+    public void AttentionCountsTheFourProjectionsPerTokenAndTheTwoProductsPerPairOfTokens()
+    {
+        // 2 sequences of 3 tokens, E = 4: projections 4 · 16 = 64 and products 2 · 3 · 4 = 24 multiply-adds per token,
+        // 6 tokens × 88 × 2 FLOPs = 1056.
+        Assert.Equal(1056, StepFlops.SelfAttentionForward(sequences: 2, length: 3, dim: 4));
+    }
+
+    [Fact]
+    public void BstStepCountsTheBlockAtEveryTokenIncludingTheCandidate()
+    {
+        // B = 1, T = 2 (3 tokens), D = 1 (E = 2), F = 3, one block: attention 3 × (16 + 12) = 84 multiply-adds, feed-forward
+        // 3 × 2 · 2 · 3 = 36; MLP on 3E = 6 → 4 → 1 = 28. (84 + 36 + 28) × 2 × 3 = 888.
+        Assert.Equal(888, StepFlops.Bst(batch: 1, length: 2, dimPerField: 1, new BstConfig { Heads = 1, FeedForwardDim = 3, Hidden = [4] }));
+    }
+
+    [Fact]
+    public void DsinStepCountsEverySessionSlotWhateverTheHistory()
+    {
+        // B = 1, D = 1 (E = 2), K = 2, L = 3. Extractor at 6 slots: attention 16 + 12 = 28, feed-forward 2 · 8 = 32 → 360.
+        // Bi-LSTM: 2 directions × 2 sessions × 4 · 2 · (2 + 2) = 128. Two units (hidden [3]) at 2 sessions: first layer
+        // 2E · 3 = 12 per session, 24, plus E · 3 = 6 once per row, then 3 → 1 at 2 sessions = 6: 2 × 36 = 72.
+        // MLP 6 → 4 → 1 = 28. (360 + 128 + 72 + 28) × 2 × 3 = 3528, for any history length.
+        var config = new DsinConfig { Sessions = 2, SessionLength = 3, Heads = 1, AttentionHidden = [3], MlpHidden = [4] };
+        Assert.Equal(3528, StepFlops.Dsin(batch: 1, dimPerField: 1, config));
+    }
+
+    /// <summary>
+    /// The counts' multiply-adds are the weights of the products the zoo's BST and DSIN really have, placed where they
+    /// run: per token (BST) or per session slot (DSIN's extractor), per session (LSTM, units) and per row (MLP).
+    /// </summary>
+    [Fact]
+    public void TheAttentionModelsCountsMatchTheirParameters()
+    {
+        const long batch = 5, length = 7, dim = 4, e = 2 * dim;
+        var space = new FeatureSpace(11, 4, new long[11], new long[4]);
+        long Weights(CtrModel model, string prefix) =>
+            model.named_parameters().Where(p => p.name.StartsWith(prefix) && p.parameter.dim() == 2).Sum(p => p.parameter.numel());
+
+        using var bst = ModelZoo.Create("bst", space, new ModelOptions { EmbeddingDim = (int)dim });
+        long tokens = length + 1;
+        double bstForward = batch * tokens * (Weights(bst, "blocks.") + 2 * tokens * e) + batch * Weights(bst, "mlp.");
+        Assert.Equal(3.0 * 2 * bstForward, StepFlops.ForModel("bst", batch, length, dim));
+
+        using var dsin = ModelZoo.Create("dsin", space, new ModelOptions { EmbeddingDim = (int)dim });
+        var config = new DsinConfig();
+        long k = config.Sessions, l = config.SessionLength;
+        long unitFirst = dsin.named_parameters().Single(p => p.name == "interestAttention.scorer.layers.fc0.weight").parameter.numel();
+        double units = 2 * (batch * k * (Weights(dsin, "interestAttention.") - unitFirst / 2) + batch * unitFirst / 4);
+        double dsinForward = batch * k * l * (Weights(dsin, "extractor.") + 2 * l * e) + batch * k * Weights(dsin, "interacting.") + units + batch * Weights(dsin, "mlp.");
+        Assert.Equal(3.0 * 2 * dsinForward, StepFlops.ForModel("dsin", batch, 50, dim));
+    }
+
     [Theory]
-    [InlineData("dsin")]
-    [InlineData("bst")]
     [InlineData("dien-gru")]
     public void ModelsWithoutAnAnalyticCountHaveNone(string name) => Assert.Null(StepFlops.ForModel(name, 256, 50, 32));
 }

@@ -87,8 +87,9 @@ public class SyntheticDataTests
         double positiveRate = Tiny.Samples.Average(s => s.Label);
         Assert.InRange(positiveRate, 0.35, 0.6);
 
-        // Recover the planted interest term of each impression from its click probability: logit − b0 − q_item.
-        double Term(CtrSample s) => Math.Log(s.ClickProbability!.Value / (1 - s.ClickProbability.Value)) - config.ClickBias - Tiny.Catalogue.Quality(s.Item);
+        // Recover the planted interest term of each impression from its click probability: logit − b0 − q_item − side terms.
+        double Term(CtrSample s) => Math.Log(s.ClickProbability!.Value / (1 - s.ClickProbability.Value)) - config.ClickBias
+                                    - Tiny.Catalogue.Quality(s.Item) - Tiny.SideLogit(s);
         var current = Tiny.Samples.Where(s => Math.Abs(Term(s) - config.CurrentInterestWeight) < 1e-6).ToArray();
         var other = Tiny.Samples.Where(s => Math.Abs(Term(s) - config.OtherInterestWeight) < 1e-6).ToArray();
         var outside = Tiny.Samples.Where(s => Math.Abs(Term(s)) < 1e-6).ToArray();

@@ -112,8 +112,8 @@ internal static class BenchCommand
                 flops is { } f ? (f / 1e9).ToString("F3") : "n/a", rate is { } r ? r.ToString("F1") : "n/a", rate is { } p ? (100 * p / ceiling).ToString("F0") : "n/a");
         }
         console.Write(table);
-        console.MarkupLine("[grey]FLOPs: the Linear layers' (and DIEN's GRUs') forward multiply-adds × 2, × 3 for forward + backward; element-wise work not counted (a lower bound). " +
-                           "n/a: no analytic count for that model (DSIN, BST, DIEN's ablations).[/]");
+        console.MarkupLine("[grey]FLOPs: the forward multiply-adds of Linear layers, DIEN's GRUs, DSIN's LSTMs and attention products × 2, × 3 for forward + backward; " +
+                           "element-wise work not counted (a lower bound). n/a: no analytic count for that model (DIEN's ablations).[/]");
         return 0;
     }
 }

@@ -26,9 +26,10 @@ internal static class CompareCommand
         var negatives = UserInput.Negatives(data);
         var minCount = UserInput.WholeNumber("--min-count", "ids of fewer training users map to the out-of-vocabulary row (1 keeps every id)",
             new VocabularyConfig().MinCount);
+        var features = UserInput.Features();
         var command = new Command("compare", "Train the models on one data set and compare AUC, GAUC, logloss and cost")
         {
-            models, data, dataDir, epochs, seed, seeds, device, batchSize, maxLength, embedding, output, negatives, minCount,
+            models, data, dataDir, epochs, seed, seeds, device, batchSize, maxLength, embedding, output, negatives, minCount, features,
         };
         command.SetAction(parse => Run(
             parse.GetValue(models)!, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(output)!,
@@ -39,12 +40,13 @@ internal static class CompareCommand
                 BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength),
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) },
-            new DatasetOptions { Negatives = parse.GetValue(negatives), Vocabulary = new VocabularyConfig { MinCount = parse.GetValue(minCount) } }));
+            new DatasetOptions { Negatives = parse.GetValue(negatives), Vocabulary = new VocabularyConfig { MinCount = parse.GetValue(minCount) } },
+            parse.GetValue(features) == "all"));
         return command;
     }
 
     private static int Run(string[] models, string dataName, string? dataDir, string outDir, int[] seeds, TrainerConfig common,
-        ModelOptions options, DatasetOptions dataOptions)
+        ModelOptions options, DatasetOptions dataOptions, bool features)
     {
         UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
@@ -52,7 +54,7 @@ internal static class CompareCommand
         foreach (var seed in seeds)
         {
             var config = common with { Seed = seed };
-            var data = Load(dataName, dataDir, seed, dataOptions, clock);
+            var data = Load(dataName, dataDir, seed, dataOptions, clock, features);
             // protocol.json describes the first seed's test split; every seed's statistics are printed.
             var protocol = ProtocolStatistics.Measure(dataName, data.Test, data.Vocabulary, config.MaxLength);
             ReportProtocol(protocol, dataName, dataOptions, seed == seeds[0] ? Path.Combine(outDir, "protocol.json") : null);
@@ -72,7 +74,7 @@ internal static class CompareCommand
         return 0;
     }
 
-    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock)
+    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, bool features)
     {
         var start = clock.Elapsed;
         CtrDataset data;
@@ -85,6 +87,8 @@ internal static class CompareCommand
             throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
         AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s)[/]");
+        if (!features) data = data.WithoutFields();
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data.FieldsLine()}{(features ? "" : " (--features none)")}[/]");
         return data;
     }
 

@@ -4,11 +4,11 @@ namespace DeepInterest.Benchmarks;
 
 /// <summary>
 /// Floating-point operations of one training step, counted analytically for the model families whose cost is
-/// dominated by their Linear layers and recurrent matmuls: 2 FLOPs per multiply-add of every Linear layer (and GRU
-/// product) in the forward pass, times <see cref="ForwardBackwardFactor"/> for forward + backward (the backward pass
-/// runs two matmuls of the same size per forward one: the gradient of the input and that of the weight). Element-wise
-/// work (embedding look-ups, activations, gates, bias adds, pooling, the loss, the optimizer update) is not counted, so
-/// the count is a lower bound of the work done. Every history position is taken as real (full-length histories, as
+/// dominated by matrix products (Linear layers, GRU and LSTM gates, attention products): 2 FLOPs per multiply-add of
+/// every such product in the forward pass, times <see cref="ForwardBackwardFactor"/> for forward + backward (the
+/// backward pass runs two products of the same size per forward one: the gradients of both operands). Element-wise
+/// work (embedding look-ups, activations, gates, softmax, layer norms, bias adds, pooling, the loss, the optimizer
+/// update) is not counted, so the count is a lower bound of the work done. Every history position is taken as real (full-length histories, as
 /// <c>bench train</c> uses).
 /// </summary>
 public static class StepFlops
@@ -88,15 +88,58 @@ public static class StepFlops
     }
 
     /// <summary>
-    /// The count for a <see cref="ModelZoo"/> name with its zoo configuration, or null for a model without one (DSIN
-    /// and BST spend much of their time outside Linear layers: attention products; DIEN's ablations are not counted).
-    /// din-dice-mba has DIN's Linear layers; Dice and the penalty are element-wise.
+    /// Forward FLOPs of multi-head self-attention over <paramref name="sequences"/> sequences of <paramref name="length"/>
+    /// tokens of width <paramref name="dim"/>: the query, key, value and output projections (4·E² multiply-adds per token)
+    /// and the two attention products Q·Kᵀ and weights·V (L·E multiply-adds each per token, whatever the number of heads).
+    /// The softmax and the masking are element-wise and not counted.
+    /// </summary>
+    public static double SelfAttentionForward(long sequences, long length, long dim) =>
+        2.0 * sequences * length * (4 * dim * dim + 2 * length * dim);
+
+    /// <summary>
+    /// One training step of <see cref="Bst"/> on a batch of <paramref name="batch"/> full histories of
+    /// <paramref name="length"/>: per transformer block, self-attention over the T + 1 tokens (history and candidate,
+    /// <see cref="SelfAttentionForward"/>) and the position-wise feed-forward network (E → F → E per token); then the
+    /// prediction MLP on [candidate token; pooled history tokens; e_c] (3·E inputs, 2·E without pooling) per row.
+    /// </summary>
+    public static double Bst(long batch, long length, long dimPerField, BstConfig? config = null)
+    {
+        config ??= new BstConfig();
+        long e = 2 * dimPerField, tokens = length + 1;
+        double block = SelfAttentionForward(batch, tokens, e) + 2.0 * batch * tokens * 2 * e * config.FeedForwardDim;
+        return ForwardBackwardFactor * (config.Blocks * block + MlpForward(batch, (config.PoolHistory ? 3 : 2) * e, config.Hidden));
+    }
+
+    /// <summary>
+    /// One training step of <see cref="Dsin"/> on a batch of <paramref name="batch"/> rows. DSIN computes on its dense
+    /// (B, K, L) session tensor whatever the history, so the count depends on K and L, not on the history length: the
+    /// session interest extractor at every one of the B·K·L slots (self-attention within each session,
+    /// <see cref="SelfAttentionForward"/>, and the feed-forward network E → 4·E → E), the Bi-LSTM over the K sessions
+    /// (per direction and layer, the four gates' input and hidden products, 4·H·(E + H) with H = E), the two activation
+    /// units over the K sessions (<see cref="ActivationUnitForward"/>) and the prediction MLP on [e_c; U^I; U^H] (3·E
+    /// inputs) per row.
+    /// </summary>
+    public static double Dsin(long batch, long dimPerField, DsinConfig? config = null)
+    {
+        config ??= new DsinConfig();
+        long e = 2 * dimPerField, k = config.Sessions, l = config.SessionLength;
+        double extractor = SelfAttentionForward(batch * k, l, e) + 2.0 * batch * k * l * 2 * e * (4 * e);
+        double biLstm = 2 * config.LstmLayers * 2.0 * batch * k * 4 * e * (e + e);
+        double units = 2 * ActivationUnitForward(batch, k, e, config.AttentionHidden);
+        return ForwardBackwardFactor * (extractor + biLstm + units + MlpForward(batch, 3 * e, config.MlpHidden));
+    }
+
+    /// <summary>
+    /// The count for a <see cref="ModelZoo"/> name with its zoo configuration, or null for a model without one (DIEN's
+    /// ablations are not counted). din-dice-mba has DIN's Linear layers; Dice and the penalty are element-wise.
     /// </summary>
     public static double? ForModel(string name, long batch, long length, long dimPerField) => name.ToLowerInvariant() switch
     {
         "avgpool" => EmbeddingMlp(batch, dimPerField),
         "din" or "din-dice-mba" => Din(batch, length, dimPerField),
         "dien" => Dien(batch, length, dimPerField),
+        "dsin" => Dsin(batch, dimPerField),
+        "bst" => Bst(batch, length, dimPerField),
         _ => null,
     };
 }

@@ -22,6 +22,11 @@ public sealed class Batch : IDisposable
     public required Tensor Times { get; init; }              // (B) int64 candidate time, Unix seconds
     public required Tensor Labels { get; init; }             // (B) float32
     public Tensor? Relevance { get; init; }                  // (B, T) float32 planted truth, synthetic data only
+    /// <summary>
+    /// Side fields by name (<see cref="FieldVocabulary"/>): user and context fields (B) int64 vocabulary indices; behaviour
+    /// fields (B, T) left-padded like the history, int64 indices (0 at padding) or float32 standardized values (0 at padding).
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Fields { get; init; } = new Dictionary<string, Tensor>();
     /// <summary>Raw user ids, host side (GAUC groups by user).</summary>
     public required long[] Users { get; init; }
     /// <summary>Planted click probabilities, host side, when every sample has one.</summary>
@@ -101,6 +106,36 @@ public sealed class Batch : IDisposable
             if (probabilities is not null) probabilities[r] = s.ClickProbability!.Value;
         }
         long[] bt = [b, t];
+        var fields = new Dictionary<string, Tensor>();
+        var schema = indexed.Vocabulary.Fields;
+        int userField = 0;
+        foreach (var field in schema.Fields)
+        {
+            if (field.Group == FieldGroup.Behavior)
+            {
+                fields[field.Name] = field.Kind == FieldKind.Sparse
+                    ? tensor(LeftPadded(indexed.StepCodes[field.Name], indexed, rows, maxLength, t), bt, device: device)
+                    : tensor(LeftPadded(indexed.StepValues[field.Name], indexed, rows, maxLength, t), bt, device: device);
+                continue;
+            }
+            var values = new long[b];
+            if (field.Group == FieldGroup.User)
+            {
+                for (int r = 0; r < b; r++) values[r] = schema.UserIndices(samples[rows[r]].User)[userField]; // per user, never copied per sample
+                userField++;
+            }
+            else
+            {
+                var vocabulary = schema.Sparse(field.Name);
+                bool hour = field.Name == FieldVocabulary.Hour;
+                for (int r = 0; r < b; r++)  // from the impression's time, known for a negative as for its positive
+                {
+                    long time = samples[rows[r]].Time;
+                    values[r] = vocabulary.IndexOf(hour ? FieldVocabulary.HourOf(time) : FieldVocabulary.WeekdayOf(time));
+                }
+            }
+            fields[field.Name] = tensor(values, device: device);
+        }
         return new Batch
         {
             HistoryItems = tensor(hi, bt, device: device),
@@ -117,12 +152,26 @@ public sealed class Batch : IDisposable
             Relevance = relevance is null ? null : tensor(relevance, bt, device: device),
             Users = users,
             ClickProbabilities = probabilities,
+            Fields = fields,
         };
+    }
+
+    /// <summary>A flat per-step array of <paramref name="indexed"/> cut to the batch's rows, left-padded with zeros to (B·T).</summary>
+    private static T[] LeftPadded<T>(T[] flat, IndexedSamples indexed, ReadOnlySpan<int> rows, int maxLength, int t)
+    {
+        var padded = new T[rows.Length * t];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            int len = Math.Min(indexed.Samples[rows[r]].HistoryLength, maxLength);
+            Array.Copy(flat, indexed.Offsets[rows[r] + 1] - len, padded, r * t + t - len, len);
+        }
+        return padded;
     }
 
     public void Dispose()
     {
         foreach (var x in new[] { HistoryItems, HistoryCategories, HistoryTimes, Mask, Lengths, NegativeItems, NegativeCategories, Items, Categories, Times, Labels, Relevance })
             x?.Dispose();
+        foreach (var x in Fields.Values) x.Dispose();
     }
 }

@@ -26,8 +26,9 @@ public sealed class CtrDataset
     public TimeKind Times { get; init; } = TimeKind.Real;
 
     /// <param name="vocabulary">How the vocabularies are built; null = <see cref="VocabularyConfig"/>'s defaults.</param>
+    /// <param name="fields">Where the side fields come from; null = none (<see cref="FieldSources.None"/>).</param>
     public CtrDataset(string name, IReadOnlyList<CtrSample> train, IReadOnlyList<CtrSample> validation, IReadOnlyList<CtrSample> test,
-        VocabularyConfig? vocabulary = null)
+        VocabularyConfig? vocabulary = null, FieldSources? fields = null)
     {
         if (train.Count == 0) throw new InvalidDataException($"{name}: the training split is empty");
         if (test.Count == 0) throw new InvalidDataException($"{name}: the test split is empty");
@@ -35,8 +36,26 @@ public sealed class CtrDataset
         Train = train;
         Validation = validation;
         Test = test;
-        Vocabulary = FeatureVocabulary.Build(train, vocabulary ?? new VocabularyConfig());
+        vocabulary ??= new VocabularyConfig();
+        Vocabulary = FeatureVocabulary.Build(train, vocabulary).WithFields(FieldVocabulary.Build(train, fields ?? FieldSources.None, vocabulary));
+        FieldNote = fields?.Note;
     }
+
+    private CtrDataset(CtrDataset other, FeatureVocabulary vocabulary)
+    {
+        (Name, Train, Validation, Test, Log, Times, FieldNote) = (other.Name, other.Train, other.Validation, other.Test, other.Log, other.Times, other.FieldNote);
+        Vocabulary = vocabulary;
+    }
+
+    /// <summary>What the data set's source says about its fields (e.g. "no user file"), or null.</summary>
+    public string? FieldNote { get; }
+
+    /// <summary>The same data and item/category vocabularies with no side field: the models are then exactly the item-and-category ones (<c>--features none</c>).</summary>
+    public CtrDataset WithoutFields() => new(this, Vocabulary.WithFields(FieldVocabulary.None));
+
+    /// <summary>"fields: hour (context, sparse, 26 rows), …" or "fields: none", as reports print it.</summary>
+    public string FieldsLine() => (Vocabulary.Fields.Fields.Count == 0 ? "fields: none" : "fields: " + string.Join(", ", Vocabulary.Fields.Fields))
+                                  + (FieldNote is null ? "" : $" ({FieldNote})");
 
     public override string ToString() => $"{Name}: {Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples, {Vocabulary.Items.Size - 2:N0} items, {Vocabulary.Categories.Size - 2:N0} categories; times: {TimesName(Times)}";
 

@@ -21,6 +21,10 @@ public sealed record CtrSample
     /// <summary>One sampled non-clicked item per history step (DIEN auxiliary loss); same length as the history.</summary>
     public long[] NegativeItems { get; init; } = [];
     public long[] NegativeCategories { get; init; } = [];
+    /// <summary>Per-step sparse side fields (behaviour group), raw codes by field name, each aligned with the history (e.g. Taobao's behaviour type).</summary>
+    public IReadOnlyDictionary<string, long[]>? HistoryCodes { get; init; }
+    /// <summary>Per-step dense side fields (behaviour group), values by field name, each aligned with the history (e.g. each behaviour's rating).</summary>
+    public IReadOnlyDictionary<string, float[]>? HistoryValues { get; init; }
     /// <summary>Planted relevance of each history item to the candidate (synthetic data only).</summary>
     public float[]? Relevance { get; init; }
     /// <summary>Planted click probability (synthetic data only): the Bayes-optimal score.</summary>
@@ -36,6 +40,10 @@ public sealed record CtrSample
             throw new InvalidDataException($"{where}: history arrays differ in length (items {n}, categories {HistoryCategories.Length}, times {HistoryTimes.Length})");
         if (NegativeItems.Length != 0 && (NegativeItems.Length != n || NegativeCategories.Length != n))
             throw new InvalidDataException($"{where}: negative history must have {n} items and categories, got {NegativeItems.Length} and {NegativeCategories.Length}");
+        foreach (var (name, codes) in HistoryCodes ?? new Dictionary<string, long[]>())
+            if (codes.Length != n) throw new InvalidDataException($"{where}: per-step field '{name}' must have {n} values, got {codes.Length}");
+        foreach (var (name, values) in HistoryValues ?? new Dictionary<string, float[]>())
+            if (values.Length != n) throw new InvalidDataException($"{where}: per-step field '{name}' must have {n} values, got {values.Length}");
         if (Relevance is { } r && r.Length != n)
             throw new InvalidDataException($"{where}: relevance must have {n} values, got {r.Length}");
         for (int i = 1; i < n; i++)

@@ -10,8 +10,11 @@ namespace DeepInterest.Data;
 public sealed class IndexedSamples
 {
     private IndexedSamples(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength, long[] offsets, long[] historyItems,
-        long[] historyCategories, long[]? negativeItems, long[]? negativeCategories, long[] items, long[] categories)
+        long[] historyCategories, long[]? negativeItems, long[]? negativeCategories, long[] items, long[] categories,
+        Dictionary<string, long[]> stepCodes, Dictionary<string, float[]> stepValues)
     {
+        StepCodes = stepCodes;
+        StepValues = stepValues;
         Samples = samples;
         Vocabulary = vocabulary;
         MaxLength = maxLength;
@@ -39,10 +42,15 @@ public sealed class IndexedSamples
     public long[]? NegativeCategories { get; }
     public long[] Items { get; }
     public long[] Categories { get; }
+    /// <summary>Per-step sparse side fields by name, vocabulary indices aligned with <see cref="HistoryItems"/>.</summary>
+    public IReadOnlyDictionary<string, long[]> StepCodes { get; }
+    /// <summary>Per-step dense side fields by name, standardized with the training statistics, aligned with <see cref="HistoryItems"/>.</summary>
+    public IReadOnlyDictionary<string, float[]> StepValues { get; }
 
     /// <summary>
     /// Looks every id of <paramref name="samples"/> up in <paramref name="vocabulary"/>, once, keeping each history's
-    /// <paramref name="maxLength"/> most recent behaviours (what batches cut to that length use).
+    /// <paramref name="maxLength"/> most recent behaviours (what batches cut to that length use). Checks, once, that
+    /// the kept times are non-decreasing, which models read from batches without checking (DSIN's sessions).
     /// </summary>
     public static IndexedSamples Build(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength)
     {
@@ -69,6 +77,8 @@ public sealed class IndexedSamples
             bool negatives = HasNegatives(s);
             for (int k = 0; k < len; k++)
             {
+                if (k > 0 && s.HistoryTimes[from + k] < s.HistoryTimes[from + k - 1])
+                    throw new InvalidDataException($"sample {i} (user {s.User}): history times must be non-decreasing, position {from + k} has {s.HistoryTimes[from + k]} after {s.HistoryTimes[from + k - 1]}");
                 hi[at + k] = vocabulary.Items.IndexOf(s.HistoryItems[from + k]);
                 hc[at + k] = vocabulary.Categories.IndexOf(s.HistoryCategories[from + k]);
                 if (negatives)
@@ -80,7 +90,44 @@ public sealed class IndexedSamples
             items[i] = vocabulary.Items.IndexOf(s.Item);
             categories[i] = vocabulary.Categories.IndexOf(s.Category);
         }
-        return new IndexedSamples(samples, vocabulary, maxLength, offsets, hi, hc, ni, nc, items, categories);
+        var stepCodes = new Dictionary<string, long[]>();
+        var stepValues = new Dictionary<string, float[]>();
+        foreach (var field in vocabulary.Fields.InGroup(FieldGroup.Behavior))
+        {
+            if (field.Kind == FieldKind.Sparse) stepCodes[field.Name] = IndexSteps(samples, offsets, field.Name, vocabulary.Fields.Sparse(field.Name));
+            else stepValues[field.Name] = StandardizeSteps(samples, offsets, field.Name, vocabulary.Fields.Scale(field.Name));
+        }
+        return new IndexedSamples(samples, vocabulary, maxLength, offsets, hi, hc, ni, nc, items, categories, stepCodes, stepValues);
+    }
+
+    private static long[] IndexSteps(IReadOnlyList<CtrSample> samples, long[] offsets, string name, Vocabulary vocabulary)
+    {
+        var flat = new long[offsets[^1]];
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var codes = FieldVocabulary.StepCodes(samples[i], name);
+            int len = (int)(offsets[i + 1] - offsets[i]), from = codes.Length - len;
+            for (int k = 0; k < len; k++) flat[offsets[i] + k] = vocabulary.IndexOf(codes[from + k]);
+        }
+        return flat;
+    }
+
+    private static float[] StandardizeSteps(IReadOnlyList<CtrSample> samples, long[] offsets, string name, (double Mean, double Std) scale)
+    {
+        var flat = new float[offsets[^1]];
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var values = FieldVocabulary.StepValues(samples[i], name);
+            int len = (int)(offsets[i + 1] - offsets[i]), from = values.Length - len;
+            for (int k = 0; k < len; k++)
+            {
+                float x = values[from + k];
+                if (!float.IsFinite(x))
+                    throw new InvalidDataException($"per-step field '{name}': sample of user {samples[i].User} at time {samples[i].Time} has {x} at history position {from + k}; expected a finite number (missing values are not imputed)");
+                flat[offsets[i] + k] = (float)((x - scale.Mean) / scale.Std);
+            }
+        }
+        return flat;
     }
 
     /// <summary>A negative history counts only when it is aligned with a non-empty history (DIEN's auxiliary loss).</summary>

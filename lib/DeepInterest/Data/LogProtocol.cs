@@ -30,6 +30,12 @@ public sealed record LogProtocolConfig
     public int Seed { get; init; } = 42;
     /// <summary>How each positive's negative is drawn.</summary>
     public NegativeRule Negatives { get; init; } = NegativeRule.RepeatMatched;
+    /// <summary>
+    /// The per-step field built from each history behaviour's <see cref="Behavior.Type"/> (Taobao's behaviour type, a
+    /// rating), or null for none. Only the history's types are used: the candidate's own type is its event's, which a
+    /// negative would not have.
+    /// </summary>
+    public StepField? TypeField { get; init; }
 
     internal void Validate()
     {
@@ -70,12 +76,31 @@ public static class LogProtocol
 
         var sampler = NegativeSampler.FromBehaviors(log);
         var samples = new List<CtrSample>();
+        var typeCodes = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var events in log.GroupBy(b => b.User).OrderBy(g => g.Key))
-            AddUserSamples(samples, events.Key, events.OrderBy(b => b.Timestamp).ToArray(), sampler, config);
+            AddUserSamples(samples, events.Key, events.OrderBy(b => b.Timestamp).ToArray(), sampler, config, typeCodes);
         return samples;
     }
 
-    private static void AddUserSamples(List<CtrSample> samples, long user, Behavior[] timeline, NegativeSampler sampler, LogProtocolConfig config)
+    /// <summary>Each behaviour's type as a sparse code (first occurrence order) or a parsed number; a missing or unparsable type is an error.</summary>
+    private static (long[]? Codes, float[]? Values) Types(Behavior[] timeline, StepField? field, Dictionary<string, long> typeCodes)
+    {
+        if (field is null) return (null, null);
+        var codes = field.Kind == FieldKind.Sparse ? new long[timeline.Length] : null;
+        var values = field.Kind == FieldKind.Dense ? new float[timeline.Length] : null;
+        for (int i = 0; i < timeline.Length; i++)
+        {
+            var b = timeline[i];
+            var type = b.Type ?? throw new InvalidDataException($"behaviour log: user {b.User}, item {b.Item} at {b.Timestamp} has no type; the per-step field '{field.Name}' needs one for every behaviour");
+            if (codes is not null) codes[i] = typeCodes.TryGetValue(type, out var c) ? c : typeCodes[type] = typeCodes.Count;
+            else if (float.TryParse(type, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var x) && float.IsFinite(x)) values![i] = x;
+            else throw new InvalidDataException($"behaviour log: user {b.User}, item {b.Item} at {b.Timestamp} has type '{type}'; the dense per-step field '{field.Name}' expects a finite number");
+        }
+        return (codes, values);
+    }
+
+    private static void AddUserSamples(List<CtrSample> samples, long user, Behavior[] timeline, NegativeSampler sampler, LogProtocolConfig config,
+        Dictionary<string, long> typeCodes)
     {
         if (timeline.Length <= config.MinHistory) return;
         var rng = RandomStreams.For(config.Seed, user);
@@ -87,6 +112,7 @@ public static class LogProtocol
         var negativeCategories = new long[timeline.Length];
         for (int i = 0; i < timeline.Length; i++)
             (negativeItems[i], negativeCategories[i]) = sampler.Sample(rng, own);
+        var (codes, values) = Types(timeline, config.TypeField, typeCodes);
 
         for (int position = config.MinHistory; position < timeline.Length; position++)
         {
@@ -103,6 +129,9 @@ public static class LogProtocol
                 Category = categories[position],
                 Time = times[position],
                 Label = 1f,
+                // history steps only (from..position−1): the candidate's own type would be its label's event
+                HistoryCodes = codes is null ? null : new Dictionary<string, long[]> { [config.TypeField!.Name] = codes[from..position] },
+                HistoryValues = values is null ? null : new Dictionary<string, float[]> { [config.TypeField!.Name] = values[from..position] },
             };
             var (negative, negativeCategory) = config.Negatives == NegativeRule.RepeatMatched
                 ? WindowNegative(rng, positive.HistoryItems, positive.HistoryCategories, positive.Item) ?? sampler.Sample(rng, own)

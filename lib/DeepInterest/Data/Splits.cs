@@ -3,9 +3,9 @@ namespace DeepInterest.Data;
 /// <summary>Train / validation / test samples, before vocabularies are built.</summary>
 public sealed record SampleSplit(IReadOnlyList<CtrSample> Train, IReadOnlyList<CtrSample> Validation, IReadOnlyList<CtrSample> Test)
 {
-    /// <summary>A <see cref="CtrDataset"/> over this split (vocabularies from <see cref="Train"/> only; null <paramref name="vocabulary"/> = the defaults).</summary>
-    public CtrDataset ToDataset(string name, IReadOnlyList<Behavior>? log = null, VocabularyConfig? vocabulary = null) =>
-        new(name, Train, Validation, Test, vocabulary) { Log = log };
+    /// <summary>A <see cref="CtrDataset"/> over this split (vocabularies and side fields from <see cref="Train"/> only; null <paramref name="vocabulary"/> = the defaults, null <paramref name="fields"/> = no side field).</summary>
+    public CtrDataset ToDataset(string name, IReadOnlyList<Behavior>? log = null, VocabularyConfig? vocabulary = null, FieldSources? fields = null) =>
+        new(name, Train, Validation, Test, vocabulary, fields) { Log = log };
 
     public override string ToString() => $"{Train.Count:N0} train / {Validation.Count:N0} validation / {Test.Count:N0} test samples";
 }

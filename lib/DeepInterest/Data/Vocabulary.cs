@@ -98,12 +98,17 @@ public sealed class Vocabulary
 
 /// <summary>
 /// Item and category vocabularies, built from the training samples only (histories and candidates); ids of fewer than
-/// <see cref="VocabularyConfig.MinCount"/> training users map to out-of-vocabulary.
+/// <see cref="VocabularyConfig.MinCount"/> training users map to out-of-vocabulary. <see cref="Fields"/> holds the
+/// side fields (user, context, behaviour), also fitted on training only; none unless set with <see cref="WithFields"/>.
 /// </summary>
 public sealed class FeatureVocabulary
 {
     public Vocabulary Items { get; }
     public Vocabulary Categories { get; }
+    public FieldVocabulary Fields { get; private init; } = FieldVocabulary.None;
+
+    /// <summary>The same item and category vocabularies with other side fields (<see cref="FieldVocabulary.None"/>: none).</summary>
+    public FeatureVocabulary WithFields(FieldVocabulary fields) => new(Items, Categories) { Fields = fields };
 
     private FeatureVocabulary(Vocabulary items, Vocabulary categories) => (Items, Categories) = (items, categories);
 

@@ -9,14 +9,16 @@ namespace DeepInterest.Layers;
 /// <summary>
 /// Sizes of the sparse features and, for mini-batch-aware regularization only, n_j: how often the training batches
 /// feed each embedding row (one entry per row; padding and out-of-vocabulary included), and whether the data's times
-/// are clock times (<see cref="Times"/>: DSIN and BST fall back to time-free variants when they are not).
+/// are clock times (<see cref="Times"/>: DSIN and BST fall back to time-free variants when they are not), and the side
+/// fields (<see cref="Fields"/>: user, context and behaviour fields, <see cref="SideFeatures"/>; none = the item-and-category models).
 /// </summary>
 public sealed record FeatureSpace(long ItemVocabulary, long CategoryVocabulary, long[]? ItemCounts = null, long[]? CategoryCounts = null)
 {
     public TimeKind Times { get; init; } = TimeKind.Real;
+    public IReadOnlyList<FieldSpec> Fields { get; init; } = [];
 
-    /// <summary>Rows per table, no counts: enough for every model that does not use <see cref="BehaviorEmbedding.MiniBatchAwareL2"/>.</summary>
-    public static FeatureSpace From(FeatureVocabulary vocab) => new(vocab.Items.Size, vocab.Categories.Size);
+    /// <summary>Rows per table and the side fields, no counts: enough for every model that does not use <see cref="BehaviorEmbedding.MiniBatchAwareL2"/>.</summary>
+    public static FeatureSpace From(FeatureVocabulary vocab) => new(vocab.Items.Size, vocab.Categories.Size) { Fields = vocab.Fields.Fields };
 
     /// <summary>
     /// Rows per table and n_j, counted on exactly what one epoch of training batches feeds the embedding tables: each
@@ -37,7 +39,7 @@ public sealed record FeatureSpace(long ItemVocabulary, long CategoryVocabulary, 
             Count(categories, batch.HistoryCategories, batch.Categories);
         }
         items[Vocabulary.Padding] = categories[Vocabulary.Padding] = 0;
-        return new FeatureSpace(vocab.Items.Size, vocab.Categories.Size, items, categories);
+        return new FeatureSpace(vocab.Items.Size, vocab.Categories.Size, items, categories) { Fields = vocab.Fields.Fields };
     }
 
     private static void Count(long[] counts, Tensor history, Tensor candidates)

@@ -38,11 +38,12 @@ public sealed record BstConfig
 /// <code>
 ///   S₀ = [e(v₁) + p₁; …; e(v_T) + p_T; e(v_t) + p_t]                 (B, T+1, E)
 ///   S_k = TransformerBlock(S_{k−1}),   padded keys masked
-///   z = [S_K[candidate]; mean_{real i} S_K[i] (optional); e(v_t)]     → MLP → logit
+///   z = [S_K[candidate]; mean_{real i} S_K[i] (optional); e(v_t); user, context embeddings] → MLP → logit
 /// </code>
 /// Deviations from the paper, for the course's data size: positions are added rather than concatenated (the heads
 /// must divide E), the MLP reads the candidate token and a masked mean instead of all flattened outputs (so padding
-/// never reaches it), and it is 200-80-1 PReLU instead of 1024-512-256 LeakyReLU. Diagnostics: "attention"
+/// never reaches it), the paper's "other features" are the side fields of <see cref="SideFeatures"/> (behaviour fields
+/// added to each history token like the positions), and it is 200-80-1 PReLU instead of 1024-512-256 LeakyReLU. Diagnostics: "attention"
 /// (B, T+1, T+1) last block, head-averaged, rows = queries, padded rows and columns 0; "candidate_attention" (B, T),
 /// the candidate's weights over the history (the rest of its row, up to 1, is on itself).
 /// </summary>
@@ -53,6 +54,7 @@ public sealed class Bst : CtrModel
     private readonly ModuleList<TransformerBlock> blocks;
     private readonly Mlp mlp;
     private readonly bool poolHistory;
+    private readonly SideFeatures? side;
 
     /// <summary>The positions in use: the configured kind, or <see cref="PositionKind.Index"/> when the data's times are step indices.</summary>
     public PositionKind Position { get; }
@@ -77,7 +79,8 @@ public sealed class Bst : CtrModel
         for (int i = 0; i < config.Blocks; i++)
             blocks.Add(new TransformerBlock(dim, config.Heads, config.FeedForwardDim, config.Dropout));
         poolHistory = config.PoolHistory;
-        mlp = new Mlp((poolHistory ? 3 : 2) * dim, config.Hidden, 1, config.Activation, config.MlpDropout);
+        mlp = new Mlp((poolHistory ? 3 : 2) * dim + SideFeatures.ProfileWidth(space, options.EmbeddingDim), config.Hidden, 1, config.Activation, config.MlpDropout);
+        side = SideFeatures.For(space, options.EmbeddingDim, dim);   // last: the other modules initialise as without fields
         RegisterComponents();
     }
 
@@ -85,7 +88,7 @@ public sealed class Bst : CtrModel
     {
         using var scope = NewDisposeScope();
         long t = batch.HistoryItems.shape[1];
-        var history = embedding.forward(batch.HistoryItems, batch.HistoryCategories); // (B, T, E)
+        var history = SideFeatures.Join(side, embedding.forward(batch.HistoryItems, batch.HistoryCategories), batch); // (B, T, E)
         var candidate = embedding.forward(batch.Items, batch.Categories);            // (B, E)
         var mask = cat([batch.Mask, ones(batch.Size, 1, dtype: ScalarType.Bool, device: batch.Mask.device)], 1); // (B, T+1) candidate always real
         var realTokens = mask.unsqueeze(-1).to_type(history.dtype);                  // (B, T+1, 1)
@@ -103,7 +106,7 @@ public sealed class Bst : CtrModel
             features.Add(MaskedPooling.Mean(tokens[.., ..(int)t], batch.Mask));      // (B, E), empty history → 0
         }
         features.Add(candidate);
-        var logits = mlp.forward(cat(features, 1)).squeeze(-1);                     // (B)
+        var logits = mlp.forward(SideFeatures.WithProfile(side, cat(features, 1), batch)).squeeze(-1); // (B)
         var diagnostics = new Dictionary<string, Tensor>();
         if (CollectDiagnostics)
         {

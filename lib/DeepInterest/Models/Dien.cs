@@ -33,9 +33,10 @@ public sealed record DienConfig
 /// turns e(b_t) into interest states h_t (§4.2, Eq. 1–4), trained also by the auxiliary loss (Eq. 6) to predict the next
 /// behaviour; the interest-evolving layer weights the h_t by their attention to the candidate (Eq. 5) and runs an
 /// AUGRU (Eq. 8, or a variant) whose final state is the evolved interest h'_T. The click logit is
-/// <code>  MLP([h'_T; e_c; mean_t e(b_t); e_c ⊙ mean_t e(b_t)])  </code>
+/// <code>  MLP([h'_T; e_c; mean_t e(b_t); e_c ⊙ mean_t e(b_t); user and context embeddings])  </code>
 /// (the authors' code concatenates the history sum and its product with the candidate; the mean keeps the scale
-/// independent of the history length).
+/// independent of the history length; the authors' code embeds the user id, one of the side fields of
+/// <see cref="SideFeatures"/>; behaviour fields join each e(b_t) before the GRU).
 /// The auxiliary loss, weighted by λ, is returned in training mode only.
 /// </summary>
 public sealed class Dien : CtrModel
@@ -46,6 +47,7 @@ public sealed class Dien : CtrModel
     private readonly InterestEvolution evolution;
     private readonly Mlp output;
     private readonly double auxiliaryWeight;
+    private readonly SideFeatures? side;
 
     public DienConfig Config { get; }
 
@@ -58,29 +60,33 @@ public sealed class Dien : CtrModel
         extractor = new MaskedGru(e, h);
         auxiliary = new AuxiliaryLoss(h, e, Config.AuxiliaryHidden);
         evolution = new InterestEvolution(h, e, Config.Evolution, Config.Attention);
-        output = new Mlp(h + 3 * e, Config.MlpHidden, outputs: 1, Config.Activation);
+        output = new Mlp(h + 3 * e + SideFeatures.ProfileWidth(space, Config.EmbeddingDim), Config.MlpHidden, outputs: 1, Config.Activation);
         auxiliaryWeight = Config.AuxiliaryWeight;
+        side = SideFeatures.For(space, Config.EmbeddingDim, e);   // last: the other modules initialise as without fields
         RegisterComponents();
     }
 
     public override CtrOutput forward(Batch batch)
     {
         using var scope = NewDisposeScope();
-        var history = embedding.forward(batch.HistoryItems, batch.HistoryCategories);  // (B, T, E)
+        var behaviors = embedding.forward(batch.HistoryItems, batch.HistoryCategories); // (B, T, E) item and category only
+        var history = SideFeatures.Join(side, behaviors, batch);                        // (B, T, E) with the behaviour fields
         var candidate = embedding.forward(batch.Items, batch.Categories);              // (B, E)
         var interests = extractor.forward(history, batch.Mask, null).Outputs;           // (B, T, H) h_t, zero at padding
 
         evolution.RecordUpdateGates = CollectDiagnostics;
         var evolved = evolution.forward(interests, candidate, batch.Mask);              // (B, H) h'_T, (B, T) a_t
         var meanHistory = MaskedPooling.Mean(history, batch.Mask);                       // (B, E), zero for an empty history
-        var logits = output.forward(cat([evolved.Final, candidate, meanHistory, candidate * meanHistory], -1)).squeeze(-1); // (B)
+        var logits = output.forward(SideFeatures.WithProfile(side, cat([evolved.Final, candidate, meanHistory, candidate * meanHistory], -1), batch)).squeeze(-1); // (B)
 
         Tensor? auxiliaryLoss = null;
         if (training && auxiliaryWeight > 0)
         {
             var negatives = embedding.forward(batch.NegativeItems, batch.NegativeCategories); // (B, T, E)
             var hasNegative = batch.NegativeItems.ne(Vocabulary.Padding);               // (B, T)
-            auxiliaryLoss = (auxiliaryWeight * auxiliary.forward(interests, history, negatives, batch.Mask, hasNegative)).MoveToOuterDisposeScope();
+            // Next behaviours are told from negatives by item and category alone: a sampled negative has no behaviour type, so
+            // a target with one would be recognisable by that field instead.
+            auxiliaryLoss = (auxiliaryWeight * auxiliary.forward(interests, behaviors, negatives, batch.Mask, hasNegative)).MoveToOuterDisposeScope();
         }
         var diagnostics = new Dictionary<string, Tensor>();
         if (CollectDiagnostics)

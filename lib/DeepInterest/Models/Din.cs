@@ -35,7 +35,8 @@ public sealed record DinConfig
 /// <summary>
 /// Deep Interest Network (Zhou et al., "Deep Interest Network for Click-Through Rate Prediction", KDD'18).
 /// The user's interest is computed per candidate by the local activation unit (Eq. 3):
-/// v_U(c) = Σ_j a(e_j, e_c) · e_j, and ŷ = σ(MLP([v_U(c); e_c])), hidden 200-80 with PReLU or Dice (Eq. 9).
+/// v_U(c) = Σ_j a(e_j, e_c) · e_j, and ŷ = σ(MLP([v_U(c); e_c; user and context embeddings])), hidden 200-80 with
+/// PReLU or Dice (Eq. 9; Fig. 2's user-profile and context groups, <see cref="SideFeatures"/>; behaviour fields join each e_j).
 /// Optionally adds the mini-batch-aware L2 penalty on the embeddings (Eq. 4) in training.
 /// Diagnostics: "attention" (B, T), the weights a(e_j, e_c), exactly 0 at padding.
 /// </summary>
@@ -45,6 +46,7 @@ public sealed class Din : CtrModel
     private readonly LocalActivationUnit attention;
     private readonly Mlp mlp;
     private readonly double mbaLambda;
+    private readonly SideFeatures? side;
 
     public Din(FeatureSpace space, ModelOptions options, DinConfig? config = null) : base(nameof(Din))
     {
@@ -55,18 +57,19 @@ public sealed class Din : CtrModel
             throw new ArgumentException("mini-batch-aware L2 needs the training counts n_j: build the FeatureSpace with FeatureSpace.From(training, vocab, maxLength)", nameof(space));
         embedding = new BehaviorEmbedding(space, options.EmbeddingDim);
         attention = new LocalActivationUnit(embedding.Dim, config.AttentionHidden, config.Activation, config.Softmax);
-        mlp = new Mlp(2 * embedding.Dim, config.MlpHidden, outputs: 1, config.Activation);
+        mlp = new Mlp(2 * embedding.Dim + SideFeatures.ProfileWidth(space, options.EmbeddingDim), config.MlpHidden, outputs: 1, config.Activation);
         mbaLambda = config.MbaLambda;
+        side = SideFeatures.For(space, options.EmbeddingDim, embedding.Dim);   // last: the other modules initialise as without fields
         RegisterComponents();
     }
 
     public override CtrOutput forward(Batch batch)
     {
         using var scope = NewDisposeScope();
-        var history = embedding.forward(batch.HistoryItems, batch.HistoryCategories);    // (B, T, E)
+        var history = SideFeatures.Join(side, embedding.forward(batch.HistoryItems, batch.HistoryCategories), batch); // (B, T, E)
         var candidate = embedding.forward(batch.Items, batch.Categories);                // (B, E)
         var (interest, weights) = attention.forward(history, candidate, batch.Mask);      // (B, E), (B, T)
-        var logits = mlp.forward(cat([interest, candidate], 1)).squeeze(1);                // (B)
+        var logits = mlp.forward(SideFeatures.WithProfile(side, cat([interest, candidate], 1), batch)).squeeze(1); // (B)
         // The penalty belongs to the training objective only; evaluation reports the plain log loss.
         var regularization = training && mbaLambda > 0 ? embedding.MiniBatchAwareL2(batch, mbaLambda) : null;
         var diagnostics = new Dictionary<string, Tensor>();

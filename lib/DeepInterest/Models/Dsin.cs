@@ -34,7 +34,8 @@ public sealed record DsinConfig
 /// <see cref="Sessionizer"/>; when the data's times are step indices, fixed chunks of <see cref="DsinConfig.ChunkSize"/>
 /// behaviours instead, with a printed line); each session's behaviours plus bias encoding (Eq. 2) go through a shared self-attention
 /// layer and are averaged into a session interest I_k (§4.2, Eq. 3–5); a Bi-LSTM over the sessions gives H_k (§4.3,
-/// Eq. 6); the candidate attends over I and over H (§4.4, Eq. 7–8); [e_c; U^I; U^H] → MLP → logit.
+/// Eq. 6); the candidate attends over I and over H (§4.4, Eq. 7–8); [e_c; U^I; U^H; user profile and context] → MLP → logit
+/// (the paper's user-profile features, <see cref="SideFeatures"/>; behaviour fields join each behaviour before the sessions).
 /// Two details of the paper's code that the paper does not describe are off by default and switchable:
 /// <see cref="DsinConfig.Blinding"/> (no behaviour attends to itself) and <see cref="DsinConfig.LstmDropout"/> (0.2 there).
 /// Diagnostics: "session_attention" (B, K) over I, "session_index" (B, T) slot of each history position (−1 when
@@ -51,6 +52,7 @@ public sealed class Dsin : CtrModel
     private readonly Mlp mlp;
     private readonly DsinConfig config;
     private readonly int? chunkSize;
+    private readonly SideFeatures? side;
 
     public Dsin(FeatureSpace space, ModelOptions options, DsinConfig? config = null) : base(nameof(Dsin))
     {
@@ -72,26 +74,20 @@ public sealed class Dsin : CtrModel
         // normalized with a softmax over the user's real sessions, which we follow. No sessions → zero weights.
         interestAttention = new LocalActivationUnit(dim, this.config.AttentionHidden, Activation.Sigmoid, softmax: true);
         interactionAttention = new LocalActivationUnit(dim, this.config.AttentionHidden, Activation.Sigmoid, softmax: true);
-        mlp = new Mlp(3 * dim, this.config.MlpHidden, 1, this.config.Activation);
+        mlp = new Mlp(3 * dim + SideFeatures.ProfileWidth(space, options.EmbeddingDim), this.config.MlpHidden, 1, this.config.Activation);
+        side = SideFeatures.For(space, options.EmbeddingDim, dim);   // last: the other modules initialise as without fields
         RegisterComponents();
     }
 
     public override CtrOutput forward(Batch batch)
     {
         using var scope = NewDisposeScope();
-        int b = batch.Size, k = config.Sessions, l = config.SessionLength;
-        var device = batch.Device;
-        // Sessionizing needs the timestamps on the host: one necessary device → host copy per batch.
-        var layout = SessionLayout.Build(batch.HistoryTimes.cpu().data<long>().ToArray(), batch.Mask.cpu().data<bool>().ToArray(),
-                                         b, config.Gap, k, l, chunkSize);
-        var positions = tensor(layout.Positions, [b, k * l], device: device);          // (B, K·L) into T
-        var behaviorMask = tensor(layout.BehaviorMask, [b, k, l], device: device);     // (B, K, L)
-        var sessionMask = tensor(layout.SessionMask, [b, k], device: device);          // (B, K)
-        var padding = behaviorMask.reshape(b, k * l).logical_not();                    // (B, K·L)
-        var items = batch.HistoryItems.gather(1, positions).masked_fill(padding, Vocabulary.Padding).reshape(b, k, l);      // (B, K, L)
-        var categories = batch.HistoryCategories.gather(1, positions).masked_fill(padding, Vocabulary.Padding).reshape(b, k, l);
-
-        var sessions = biasEncoding.call(embedding.call(items, categories));          // (B, K, L, E) with BE
+        int k = config.Sessions, l = config.SessionLength;
+        // Sessionized on the batch's device: no host copy, nothing read back. layout.Place: (B, T) → (B, K, L), 0 = padding in empty slots.
+        var layout = SessionLayout.Build(batch.HistoryTimes, batch.Mask, config.Gap, k, l, chunkSize);
+        var (behaviorMask, sessionMask) = (layout.BehaviorMask, layout.SessionMask);      // (B, K, L), (B, K)
+        var behaviors = SideFeatures.Join(side, embedding.call(layout.Place(batch.HistoryItems), layout.Place(batch.HistoryCategories)), batch, layout.Place); // (B, K, L, E)
+        var sessions = biasEncoding.call(behaviors);                                   // (B, K, L, E) with BE
         // The fused kernel serves evaluation only: on sessions of ~10 behaviours its backward measured 11–14 % slower
         // per training step than nn.MultiheadAttention's (bench train, 2 cores), while eval ran ~20 % faster.
         extractor.ExplicitAttention = CollectDiagnostics || training;
@@ -100,13 +96,13 @@ public sealed class Dsin : CtrModel
         var candidate = embedding.call(batch.Items, batch.Categories);                 // (B, E) X^I
         var (interestPooled, interestWeights) = interestAttention.call(interests, candidate, sessionMask);          // (B, E), (B, K)
         var (interactionPooled, _) = interactionAttention.call(interactions, candidate, sessionMask);             // (B, E)
-        var logits = mlp.call(cat([candidate, interestPooled, interactionPooled], -1)).squeeze(-1);               // (B)
+        var logits = mlp.call(SideFeatures.WithProfile(side, cat([candidate, interestPooled, interactionPooled], -1), batch)).squeeze(-1); // (B)
 
         var diagnostics = new Dictionary<string, Tensor>();
         if (CollectDiagnostics)
         {
             diagnostics["session_attention"] = interestWeights.detach().MoveToOuterDisposeScope();
-            diagnostics["session_index"] = tensor(layout.SessionOf, [b, batch.MaxLength], device: device).MoveToOuterDisposeScope();
+            diagnostics["session_index"] = layout.SessionOf.MoveToOuterDisposeScope();
             diagnostics["session_mask"] = sessionMask.MoveToOuterDisposeScope();
         }
         return new CtrOutput(logits.MoveToOuterDisposeScope()) { Diagnostics = diagnostics };

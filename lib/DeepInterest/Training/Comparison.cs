@@ -6,9 +6,14 @@ using TorchSharp;
 
 namespace DeepInterest.Training;
 
-/// <summary>One trained model's row in a comparison: test metrics (overall and per <see cref="CandidateStrata"/>), size and cost.</summary>
+/// <summary>One trained model's row in a comparison: test metrics (overall and per <see cref="CandidateStrata"/>), size and cost,
+/// and the side fields it used.</summary>
 public sealed record ModelResult(string Model, long Parameters, MetricReport Test, TrainingResult Training, double LatencyMsPer1000,
-    CandidateStrata? Strata = null);
+    CandidateStrata? Strata = null)
+{
+    /// <summary>Names of the side fields the model was given (empty: item and category only).</summary>
+    public IReadOnlyList<string> Fields { get; init; } = [];
+}
 
 /// <summary>Trains several models of the <see cref="ModelZoo"/> on one data set under one seed and evaluates them on its test split.</summary>
 public static class Comparison
@@ -20,7 +25,7 @@ public static class Comparison
         int latencyCandidates = 1000)
     {
         foreach (var name in models) ModelZoo.Describe(name); // fail on a typo before hours of training
-        // MBA counts what the batches feed; DSIN and BST read whether times are clock times
+        // MBA counts what the batches feed; DSIN and BST read whether times are clock times; every model reads the side fields
         var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength) with { Times = data.Times };
         var trainer = new Trainer(config);
         var candidateInHistory = ProtocolStatistics.CandidateInHistory(data.Test, config.MaxLength);
@@ -34,7 +39,7 @@ public static class Comparison
             var predictions = trainer.Predict(model, data.Test, data.Vocabulary);
             var latency = trainer.MeasureLatency(model, data.Test, data.Vocabulary, latencyCandidates);
             results.Add(new ModelResult(name, model.ParameterCount(), CtrMetrics.Evaluate(predictions), training, latency,
-                CandidateStrata.Measure(predictions, candidateInHistory)));
+                CandidateStrata.Measure(predictions, candidateInHistory)) { Fields = space.Fields.Select(f => f.Name).ToList() });
         }
         return results;
     }

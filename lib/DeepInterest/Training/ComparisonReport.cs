@@ -19,14 +19,15 @@ public static class ComparisonReport
     public static IReadOnlyList<string> Header(IReadOnlyList<SeededResult> results) =>
     [
         "model", "params", "test AUC", "GAUC", "logloss", .. HasRepeats(results) ? new[] { "AUC new items", "AUC repeats" } : [],
-        $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand.",
+        $"RelaImpr vs {Baseline}", "train s", "train samples/s", "ms / 1,000 cand.", "fields",
         .. results[0].Seeds.Count > 1 ? new[] { "per-seed AUC" } : [],
     ];
 
     /// <summary>
     /// One formatted row per model, in <see cref="Header"/>'s order: AUC, GAUC and logloss as mean ± sample std over the
     /// seeds (the mean alone with one seed), the strata's AUC when there are repeats, RelaImpr of the mean AUC against
-    /// the baseline's mean AUC ("n/a" without the baseline), the cost columns as means.
+    /// the baseline's mean AUC ("n/a" without the baseline or when its AUC is exactly 0.5), the cost columns as means, the side fields the model used
+    /// ("none" without).
     /// </summary>
     public static IReadOnlyList<IReadOnlyList<string>> Rows(IReadOnlyList<SeededResult> results)
     {
@@ -36,8 +37,10 @@ public static class ComparisonReport
         [
             r.Model, r.Parameters.ToString("N0"), r.Auc.Format("F4"), r.Gauc.Format("F4"), r.LogLoss.Format("F4"),
             .. strata ? new[] { r.NewCandidateAuc?.Format("F4") ?? "n/a", r.RepeatCandidateAuc?.Format("F4") ?? "n/a" } : [],
-            baseline is null ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Auc.Mean, baseline.Auc.Mean):+0.0;-0.0;0.0}%",
+            // RelaImpr is undefined against a chance-level baseline (a data set too small to learn from, e.g. one user)
+            baseline is null || baseline.Auc.Mean == 0.5 ? "n/a" : $"{100 * CtrMetrics.RelaImpr(r.Auc.Mean, baseline.Auc.Mean):+0.0;-0.0;0.0}%",
             r.TrainSeconds.ToString("F1"), r.TrainSamplesPerSecond.ToString("N0"), r.LatencyMsPer1000.ToString("F2"),
+            r.Fields.Count == 0 ? "none" : string.Join(", ", r.Fields),
             .. r.Seeds.Count > 1 ? new[] { string.Join(" / ", r.Runs.Select(run => run.Test.Auc.ToString("F4"))) } : [],
         ]).ToList();
     }
@@ -47,15 +50,17 @@ public static class ComparisonReport
     /// <summary>
     /// An array with one object per model and the keys <c>model, auc, auc_std, gauc, gauc_std, logloss, logloss_std,
     /// auc_new_candidate, auc_new_candidate_std, auc_repeat_candidate, auc_repeat_candidate_std, params, train_seconds,
-    /// train_samples_per_second, latency_ms_per_1000, seeds</c>: metrics and costs are means over <c>seeds</c> (the list
-    /// of seeds), the <c>_std</c> keys their sample standard deviations, absent with one seed; a stratum's keys are
-    /// absent when it holds a single class (<see cref="CandidateStrata"/>).
+    /// train_samples_per_second, latency_ms_per_1000, seeds, fields</c>: metrics and costs are means over <c>seeds</c>
+    /// (the list of seeds), the <c>_std</c> keys their sample standard deviations, absent with one seed; a stratum's keys
+    /// are absent when it holds a single class (<see cref="CandidateStrata"/>); <c>fields</c> names the side fields used
+    /// ([] for none).
     /// Written atomically.
     /// </summary>
     public static void WriteJson(IReadOnlyList<SeededResult> results, string path)
     {
         var rows = results.Select(r => new JsonRow(r.Model, r.Auc.Mean, r.Auc.Std, r.Gauc.Mean, r.Gauc.Std, r.LogLoss.Mean, r.LogLoss.Std,
-            r.NewCandidateAuc?.Mean, r.NewCandidateAuc?.Std, r.RepeatCandidateAuc?.Mean, r.RepeatCandidateAuc?.Std, r.Parameters, r.TrainSeconds, r.TrainSamplesPerSecond, r.LatencyMsPer1000, r.Seeds));
+            r.NewCandidateAuc?.Mean, r.NewCandidateAuc?.Std, r.RepeatCandidateAuc?.Mean, r.RepeatCandidateAuc?.Std, r.Parameters, r.TrainSeconds, r.TrainSamplesPerSecond, r.LatencyMsPer1000, r.Seeds,
+            r.Fields));
         AtomicFile.WriteText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -105,5 +110,6 @@ public static class ComparisonReport
         [property: JsonPropertyName("train_seconds")] double TrainSeconds,
         [property: JsonPropertyName("train_samples_per_second")] double TrainSamplesPerSecond,
         [property: JsonPropertyName("latency_ms_per_1000")] double LatencyMsPer1000,
-        [property: JsonPropertyName("seeds")] IReadOnlyList<int> Seeds);
+        [property: JsonPropertyName("seeds")] IReadOnlyList<int> Seeds,
+        [property: JsonPropertyName("fields")] IReadOnlyList<string> Fields);
 }

@@ -49,6 +49,8 @@ public sealed record SeededResult(string Model, IReadOnlyList<int> Seeds, IReadO
     public double TrainSeconds => Runs.Average(r => r.Training.TrainSeconds);
     public double TrainSamplesPerSecond => Runs.Average(r => r.Training.TrainSamplesPerSecond);
     public double LatencyMsPer1000 => Runs.Average(r => r.LatencyMsPer1000);
+    /// <summary>The side fields the model used (those of the first seed's data; every seed's data set has the same fields).</summary>
+    public IReadOnlyList<string> Fields => Runs[0].Fields;
 
     private MeanStd? Stratum(Func<CandidateStrata, double?> auc)
     {

@@ -13,39 +13,55 @@ public static class RealDatasets
     public const double HeldOutUserFraction = 0.1;
 
     /// <summary>MovieLens in any of its three layouts (<see cref="MovieLensLoader"/>); every rating is a click.</summary>
-    public static CtrDataset MovieLens(string folder, int seed, DatasetOptions? options = null) => FromLog(MovieLensLoader.Load(folder), seed, options);
+    /// <remarks>Side fields: the user file's profile fields when the loader found one, hour and weekday of each impression, and each history behaviour's rating (dense).</remarks>
+    public static CtrDataset MovieLens(string folder, int seed, DatasetOptions? options = null)
+    {
+        var log = MovieLensLoader.Load(folder);
+        return FromLog(log, seed, options, StepField.Rating, log.UserProfiles is { } users ? $"user fields from {Path.GetFileName(users.Source)}" : "no user file");
+    }
 
     /// <summary>Taobao UserBehavior: <c>UserBehavior.csv</c> in the folder, else its only <c>UserBehavior*.csv</c>
-    /// (e.g. a head sample), or the file itself. Every event (pv, cart, fav, buy) is a click.</summary>
+    /// (e.g. a head sample), or the file itself. Every event (pv, cart, fav, buy) is a click. Side fields: each history
+    /// behaviour's type (sparse) and hour and weekday of each impression.</summary>
     public static CtrDataset Taobao(string folderOrFile, int seed, DatasetOptions? options = null) =>
-        FromLog(TaobaoLoader.Load(FindFile(folderOrFile, TaobaoLoader.FileName, "UserBehavior*.csv", "Taobao")), seed, options);
+        FromLog(TaobaoLoader.Load(FindFile(folderOrFile, TaobaoLoader.FileName, "UserBehavior*.csv", "Taobao")), seed, options, StepField.BehaviorType);
 
     /// <summary>Raw Amazon reviews: the folder's only <c>reviews_*.json</c> / <c>.json.gz</c> file (or the file itself),
     /// with <c>meta_&lt;Category&gt;.json(.gz)</c> beside it when present; every review is a click.</summary>
     public static CtrDataset AmazonReviews(string folderOrFile, int seed, DatasetOptions? options = null)
     {
         var reviews = FindFile(folderOrFile, null, "reviews_*.json*", "Amazon reviews");
-        return FromLog(AmazonReviewsLoader.Load(reviews, MetaFileFor(reviews)), seed, options);
+        return FromLog(AmazonReviewsLoader.Load(reviews, MetaFileFor(reviews)), seed, options, StepField.Rating);
     }
 
     /// <summary>DIEN's preprocessed Amazon Books: their train file → train minus a seeded validation slice of
-    /// <see cref="HeldOutUserFraction"/> of its users (none when it has a single user), their test file → test.</summary>
+    /// <see cref="HeldOutUserFraction"/> of its users (none when it has a single user), their test file → test.
+    /// Side fields: the user id as a user field, as the authors' code embeds it (their files split by user, so a test
+    /// user's id is never a training value and maps to the out-of-vocabulary row, as do ids of fewer than
+    /// <see cref="VocabularyConfig.MinCount"/> training users), and hour and weekday of the impression when the times are
+    /// real (reviews-info; the impression's time is its most recent history step's).</summary>
     public static CtrDataset AmazonBooksDien(string folder, int seed, DatasetOptions? options = null)
     {
         var vocabulary = (options ?? new DatasetOptions()).Vocabulary;
         var data = DienBooksLoader.Load(folder, new LoadOptions { Seed = seed });
+        var ids = data.Train.Concat(data.Test).Select(s => s.User).Distinct().ToDictionary(u => u, u => new[] { data.Users.Name(u) });
+        var fields = new FieldSources { Users = new UserProfiles(["user_id"], ids, "DIEN user ids"), Context = data.Report.Times == TimeKind.Real };
         if (data.Train.Select(s => s.User).Distinct().Take(2).Count() < 2)
-            return new CtrDataset("DIEN Amazon Books", data.Train, [], data.Test, vocabulary) { Times = data.Report.Times };
+            return new CtrDataset("DIEN Amazon Books", data.Train, [], data.Test, vocabulary, fields) { Times = data.Report.Times };
         // Splits.ByUser's "test" share is the validation slice here: the real test split is DIEN's own file.
         var slice = Splits.ByUser(data.Train, testFraction: HeldOutUserFraction, validationFraction: 0, seed: seed);
-        return new CtrDataset("DIEN Amazon Books", slice.Train, slice.Test, data.Test, vocabulary) { Times = data.Report.Times };
+        return new CtrDataset("DIEN Amazon Books", slice.Train, slice.Test, data.Test, vocabulary, fields) { Times = data.Report.Times };
     }
 
-    /// <summary>The standard log protocol and a split by user, seeded by <paramref name="seed"/>.</summary>
-    public static CtrDataset FromLog(BehaviorLogData log, int seed, DatasetOptions? options = null)
+    /// <summary>
+    /// The standard log protocol and a split by user, seeded by <paramref name="seed"/>. Side fields: the log's user
+    /// profiles when it has them, hour and weekday of each impression when its times are clock times, and
+    /// <paramref name="typeField"/> built from each history behaviour's type; <paramref name="fieldNote"/> for the report line.
+    /// </summary>
+    public static CtrDataset FromLog(BehaviorLogData log, int seed, DatasetOptions? options = null, StepField? typeField = null, string? fieldNote = null)
     {
         options ??= new DatasetOptions();
-        var config = new LogProtocolConfig { Seed = seed, Negatives = options.Negatives };
+        var config = new LogProtocolConfig { Seed = seed, Negatives = options.Negatives, TypeField = typeField };
         var samples = LogProtocol.Build(log.Behaviors, config);
         int users = samples.Select(s => s.User).Distinct().Take(2).Count();
         if (users < 2)
@@ -56,7 +72,8 @@ public static class RealDatasets
                                            $"the 2 users a split by user needs ({log.Report})");
         }
         var split = Splits.ByUser(samples, HeldOutUserFraction, HeldOutUserFraction, seed);
-        return split.ToDataset(log.Name, log.Behaviors, options.Vocabulary);
+        return split.ToDataset(log.Name, log.Behaviors, options.Vocabulary,
+            new FieldSources { Users = log.UserProfiles, Context = log.Report.Times == TimeKind.Real, Note = fieldNote });
     }
 
     /// <summary>The file itself; else <paramref name="preferred"/> in the folder; else the folder's only file matching <paramref name="pattern"/>.</summary>

@@ -53,10 +53,25 @@ public sealed record SyntheticConfig
     public double CandidateCurrentInterestProbability { get; init; } = 0.4;
     public double CandidateOtherInterestProbability { get; init; } = 0.3;
 
-    // Click model: logit = b0 + w_now·[cat = z_s] + w_old·[cat ∈ other interests] + q_item
+    // Click model: logit = b0 + w_now·[cat = z_s] + w_old·[cat ∈ other interests] + q_item + segment bias + hour term
     public double ClickBias { get; init; } = -1.5;
     public double CurrentInterestWeight { get; init; } = 3.0;
     public double OtherInterestWeight { get; init; } = 0.6;
+
+    // Side effects, each visible only through a side field (issue 11): logit += segment bias + hour propensity
+    /// <summary>Users are split uniformly into this many segments (the user field "segment"); at least 1.</summary>
+    public int UserSegments { get; init; } = 4;
+    /// <summary>Segment s of S adds SegmentEffect · (2s / (S − 1) − 1) to the logit: evenly spaced in [−e, +e] (0 with one segment).</summary>
+    public double SegmentEffect { get; init; } = 0.8;
+    /// <summary>The impression's hour h (UTC) adds HourEffect · cos(2π (h − PeakHour) / 24) to the logit (the context field "hour").</summary>
+    public double HourEffect { get; init; } = 0.8;
+    public int PeakHour { get; init; } = 20;
+
+    /// <summary>The planted click bias of a user segment.</summary>
+    public double SegmentBias(int segment) => UserSegments == 1 ? 0 : SegmentEffect * (2.0 * segment / (UserSegments - 1) - 1);
+
+    /// <summary>The planted hour-of-day propensity of an impression at <paramref name="time"/> (Unix seconds).</summary>
+    public double HourTerm(long time) => HourEffect * Math.Cos(2 * Math.PI * (FieldVocabulary.HourOf(time) - PeakHour) / 24);
 
     /// <summary>Planted relevance of a same-category history item that is not current-session evidence for the candidate.</summary>
     public double BackgroundRelevance { get; init; } = 0.25;
@@ -104,6 +119,9 @@ public sealed record SyntheticConfig
         Require(IsProbability(CandidateCurrentInterestProbability), nameof(CandidateCurrentInterestProbability), CandidateCurrentInterestProbability, "in [0, 1]");
         Require(IsProbability(CandidateOtherInterestProbability) && CandidateCurrentInterestProbability + CandidateOtherInterestProbability <= 1,
             nameof(CandidateOtherInterestProbability), CandidateOtherInterestProbability, "in [0, 1 - CandidateCurrentInterestProbability]");
+        Require(UserSegments >= 1, nameof(UserSegments), UserSegments, "at least 1");
+        Require(PeakHour >= 0 && PeakHour < 24, nameof(PeakHour), PeakHour, "an hour in [0, 23]");
+        Require(double.IsFinite(SegmentEffect) && double.IsFinite(HourEffect), nameof(SegmentEffect), SegmentEffect, "finite, as must HourEffect");
         Require(IsProbability(BackgroundRelevance), nameof(BackgroundRelevance), BackgroundRelevance, "in [0, 1]");
         Require(double.IsFinite(ClickBias) && double.IsFinite(CurrentInterestWeight) && double.IsFinite(OtherInterestWeight),
             nameof(ClickBias), ClickBias, "finite, as must CurrentInterestWeight and OtherInterestWeight");

@@ -9,11 +9,21 @@ public sealed class SyntheticWorld
     public required IReadOnlyList<Behavior> Log { get; init; }
     /// <summary>Impressions with label, planted <see cref="CtrSample.ClickProbability"/> and <see cref="CtrSample.Relevance"/>.</summary>
     public required IReadOnlyList<CtrSample> Samples { get; init; }
+    /// <summary>Each user's planted segment (by user id), the only way to see its click bias.</summary>
+    public required IReadOnlyList<int> Segments { get; init; }
+
+    /// <summary>The segments as the user field "segment", the way a loader hands over a user file.</summary>
+    public UserProfiles Profiles => new(["segment"], Enumerable.Range(0, Segments.Count).ToDictionary(u => (long)u, u => new[] { Segments[u].ToString() }),
+        "synthetic user segments");
+
+    /// <summary>The planted side terms of a sample's logit: its user's segment bias plus its hour-of-day propensity.</summary>
+    public double SideLogit(CtrSample sample) => Config.SegmentBias(Segments[(int)sample.User]) + Config.HourTerm(sample.Time);
 
     /// <summary>Splits <see cref="Samples"/> by user (10% test users, 10% of the rest validation) into a data set
-    /// (null <paramref name="vocabulary"/> = the defaults).</summary>
+    /// (null <paramref name="vocabulary"/> = the defaults) with the side fields "segment" (user) and hour, weekday (context).</summary>
     public CtrDataset ToDataset(int seed, VocabularyConfig? vocabulary = null) =>
-        Splits.ByUser(Samples, seed: seed).ToDataset($"synthetic ({Config.Users:N0} users, seed {Config.Seed})", Log, vocabulary);
+        Splits.ByUser(Samples, seed: seed).ToDataset($"synthetic ({Config.Users:N0} users, seed {Config.Seed})", Log, vocabulary,
+            new FieldSources { Users = Profiles, Context = true });
 }
 
 /// <summary>
@@ -36,7 +46,9 @@ public sealed class SyntheticWorld
 /// them; the loader truncates), in the session of behaviour p−1, at its time + an in-session gap (never after the
 /// next behaviour of that session). Candidate: with CandidateCurrentInterestProbability a popular item of z_s's category,
 /// with CandidateOtherInterestProbability one of another interest, else a globally popular item.</item>
-/// <item>Click: logit = b0 + w_now·[cat = z_s] + w_old·[cat ∈ other interests] + q_item; label ~ Bernoulli(σ(logit));
+/// <item>Click: logit = b0 + w_now·[cat = z_s] + w_old·[cat ∈ other interests] + q_item + b_segment(u) + HourTerm(time)
+/// (the side effects: each user's segment, drawn from its own stream so nothing else moves, and the impression's hour);
+/// label ~ Bernoulli(σ(logit));
 /// <see cref="CtrSample.ClickProbability"/> = σ(logit).</item>
 /// <item>Relevance of history behaviour h to candidate c: 0 unless cat_h = cat_c; 1 if moreover cat_c = z_s and h is
 /// in the current session (the only evidence of the dominant w_now term); otherwise BackgroundRelevance (it only
@@ -48,28 +60,32 @@ public sealed class SyntheticWorld
 /// </summary>
 public static class SyntheticData
 {
-    private const int TimelineStream = 1, NegativeStream = 2;
+    private const int TimelineStream = 1, NegativeStream = 2, SegmentStream = 3;
 
     public static SyntheticWorld Generate(SyntheticConfig config)
     {
         config.Validate();
         var catalogue = new SyntheticCatalogue(config);
         var users = new UserWorld[config.Users];
+        var segments = new int[config.Users];
         for (int u = 0; u < users.Length; u++)
-            users[u] = GenerateUser(u, config, catalogue, RandomStreams.For(config.Seed, u, TimelineStream));
+        {
+            segments[u] = RandomStreams.For(config.Seed, u, SegmentStream).Next(config.UserSegments);
+            users[u] = GenerateUser(u, config.SegmentBias(segments[u]), config, catalogue, RandomStreams.For(config.Seed, u, TimelineStream));
+        }
         var log = users.SelectMany(user => user.Timeline).ToList();
         var sampler = NegativeSampler.FromBehaviors(log);
         var samples = new List<CtrSample>(users.Sum(user => user.Impressions.Count));
         foreach (var user in users)
             samples.AddRange(ToSamples(user, config, sampler, RandomStreams.For(config.Seed, user.Id, NegativeStream)));
-        return new SyntheticWorld { Config = config, Catalogue = catalogue, Log = log, Samples = samples };
+        return new SyntheticWorld { Config = config, Catalogue = catalogue, Log = log, Samples = samples, Segments = segments };
     }
 
     private sealed record Impression(int Position, long Time, long Item, long Category, long Interest, double ClickProbability, bool Clicked);
 
     private sealed record UserWorld(long Id, Behavior[] Timeline, int[] Session, List<Impression> Impressions);
 
-    private static UserWorld GenerateUser(long user, SyntheticConfig config, SyntheticCatalogue catalogue, Random rng)
+    private static UserWorld GenerateUser(long user, double segmentBias, SyntheticConfig config, SyntheticCatalogue catalogue, Random rng)
     {
         var interests = catalogue.DistinctCategories(rng.Next(config.MinInterests, config.MaxInterests + 1), rng);
         var transitions = interests.Select(_ => interests.Select(_ => 1 + config.TransitionHeterogeneity * (2 * rng.NextDouble() - 1)).ToArray()).ToArray();
@@ -98,7 +114,7 @@ public static class SyntheticData
         var positions = Enumerable.Range(config.MinHistory, length - config.MinHistory + 1).ToArray();
         rng.Shuffle(positions);
         var impressions = positions.Take(config.ImpressionsPerUser).Order()
-            .Select(p => Impress(p, timeline, session, sessionInterest[session[p - 1]], interests, config, catalogue, rng))
+            .Select(p => Impress(p, timeline, session, sessionInterest[session[p - 1]], interests, segmentBias, config, catalogue, rng))
             .ToList();
         return new UserWorld(user, timeline, session, impressions);
     }
@@ -135,7 +151,7 @@ public static class SyntheticData
     }
 
     private static Impression Impress(int position, Behavior[] timeline, int[] session, long interest, long[] interests,
-        SyntheticConfig config, SyntheticCatalogue catalogue, Random rng)
+        double segmentBias, SyntheticConfig config, SyntheticCatalogue catalogue, Random rng)
     {
         var previous = timeline[position - 1];
         long time = previous.Timestamp + (long)InSessionGap(config, rng);
@@ -148,7 +164,8 @@ public static class SyntheticData
             : catalogue.PopularItem(rng);
         long category = catalogue.CategoryOf(item);
         double logit = config.ClickBias + catalogue.Quality(item)
-            + (category == interest ? config.CurrentInterestWeight : interests.Contains(category) ? config.OtherInterestWeight : 0);
+            + (category == interest ? config.CurrentInterestWeight : interests.Contains(category) ? config.OtherInterestWeight : 0)
+            + segmentBias + config.HourTerm(time);
         double probability = 1 / (1 + Math.Exp(-logit));
         return new Impression(position, time, item, category, interest, probability, rng.NextDouble() < probability);
     }
