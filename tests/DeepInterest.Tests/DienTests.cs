@@ -141,28 +141,37 @@ public class DienTests
     /// The fused layer's hand-derived backward pass against autograd on <see cref="ReferenceGruCell"/>: outputs, final
     /// state and the gradients of a loss weighting both at random, w.r.t. the inputs, the attention scores and every
     /// weight, with rows of 0 (all padding), 1, some and all real steps, and T = 1. In float64, so that a wrong term
-    /// shows far above rounding; float32 once more at the tolerance the models train with.
+    /// shows far above rounding; float32 once more at the tolerance the models train with. Each row of
+    /// <paramref name="rows"/> is its mask, 1 at real steps: left-padded rows in any length order and all-full batches
+    /// take the packed path, masks with holes or right padding the unpacked one.
     /// </summary>
     [Theory]
-    [InlineData(UpdateGateAttention.None, 6, ScalarType.Float64)]
-    [InlineData(UpdateGateAttention.Scale, 6, ScalarType.Float64)]
-    [InlineData(UpdateGateAttention.Replace, 6, ScalarType.Float64)]
-    [InlineData(UpdateGateAttention.None, 1, ScalarType.Float64)]
-    [InlineData(UpdateGateAttention.Scale, 1, ScalarType.Float64)]
-    [InlineData(UpdateGateAttention.Replace, 1, ScalarType.Float64)]
-    [InlineData(UpdateGateAttention.Scale, 6, ScalarType.Float32)]
-    public void FusedGruMatchesAutogradOnTheReferenceCellInValuesAndEveryGradient(UpdateGateAttention mode, int steps, ScalarType dtype)
+    [InlineData(UpdateGateAttention.None, "000000 000001 000111 111111", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Scale, "000000 000001 000111 111111", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Replace, "000000 000001 000111 111111", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.None, "0 1 0 1", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Scale, "0 1 0 1", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Replace, "0 1 0 1", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Scale, "000000 000001 000111 111111", ScalarType.Float32)]
+    [InlineData(UpdateGateAttention.Scale, "000111 111111 000000 000001 011111 000111", ScalarType.Float64)] // unsorted lengths, ties
+    [InlineData(UpdateGateAttention.Replace, "000011 111111 000001 001111", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.None, "111111 111111 111111 111111", ScalarType.Float64)]             // every row full
+    [InlineData(UpdateGateAttention.Scale, "111111 111111 111111 111111", ScalarType.Float64)]
+    [InlineData(UpdateGateAttention.Scale, "010111 111111 000000 110000", ScalarType.Float64)]             // a hole, right padding
+    [InlineData(UpdateGateAttention.None, "010111 111111 000000 110000", ScalarType.Float64)]
+    public void FusedGruMatchesAutogradOnTheReferenceCellInValuesAndEveryGradient(UpdateGateAttention mode, string rows, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         random.manual_seed(7);
         var gru = new MaskedGru(5, 4, mode);
         gru.to(dtype);
-        var lengths = tensor(new long[] { 0, 1, Math.Min(3, steps), steps }).unsqueeze(1);   // (4, 1)
-        var mask = arange(steps).unsqueeze(0).ge(steps - lengths);                         // (4, T) left padding
-        var inputs = randn(4, steps, 5, dtype: dtype);                                       // (4, T, 5)
-        var attention = mode == UpdateGateAttention.None ? null : rand(4, steps, dtype: dtype); // (4, T), nonzero at padding too
-        var outputWeights = randn(4, steps, 4, dtype: dtype);                                // (4, T, H)
-        var finalWeights = randn(4, 4, dtype: dtype);                                        // (4, H)
+        var patterns = rows.Split(' ');
+        int batch = patterns.Length, steps = patterns[0].Length;
+        var mask = tensor(patterns.SelectMany(row => row.Select(c => c == '1')).ToArray(), [batch, steps]); // (B, T)
+        var inputs = randn(batch, steps, 5, dtype: dtype);                                   // (B, T, 5)
+        var attention = mode == UpdateGateAttention.None ? null : rand(batch, steps, dtype: dtype); // (B, T), nonzero at padding too
+        var outputWeights = randn(batch, steps, 4, dtype: dtype);                            // (B, T, H)
+        var finalWeights = randn(batch, 4, dtype: dtype);                                    // (B, H)
 
         (Tensor Outputs, Tensor Final, Tensor[] Grads) Run(Func<Tensor, Tensor?, (Tensor, Tensor)> gruForward)
         {
@@ -186,6 +195,46 @@ public class DienTests
             Assert.True(fromZeroState || expected.abs().max().to_type(ScalarType.Float64).item<double>() > 1e-3, $"gradient {index} is all zero: it checks nothing");
             AssertClose(expected, actual, tolerance);
         }
+    }
+
+    /// <summary>
+    /// A left-padding mask is packed to its real positions, step by step, longest rows first; a mask with a hole or with
+    /// right padding is not, so the fused layer runs every position for it.
+    /// </summary>
+    [Fact]
+    public void OnlyALeftPaddingMaskIsPackedToItsRealPositions()
+    {
+        using var scope = NewDisposeScope();
+        static StepRows Layout(params string[] rows) =>
+            StepRows.Of(tensor(rows.SelectMany(row => row.Select(c => c == '1')).ToArray(), [rows.Length, rows[0].Length]));
+        var packed = Layout("0011", "0000", "1111", "0001");                              // lengths 2, 0, 4, 1
+        Assert.Equal([1L, 1, 2, 3], packed.Counts);                                        // rows whose history has started
+        Assert.Equal([0L, 1, 2, 4], packed.Offsets);
+        Assert.Equal(7, packed.Total);
+        Assert.Equal([2L * 4 + 0, 2 * 4 + 1, 2 * 4 + 2, 0 * 4 + 2, 2 * 4 + 3, 0 * 4 + 3, 3 * 4 + 3], packed.Positions.data<long>().ToArray());
+        Assert.Equal([2L, 0, 3], packed.FinalRows.data<long>().ToArray());
+        Assert.Null(packed.Keep);
+        foreach (var unpacked in new[] { Layout("0101", "1111"), Layout("1100", "1111") })
+        {
+            Assert.Equal([2L, 2, 2, 2], unpacked.Counts);
+            Assert.NotNull(unpacked.Keep);
+        }
+    }
+
+    [Fact]
+    public void ABatchOfEmptyHistoriesGivesZeroStatesAndZeroGradients()
+    {
+        using var scope = NewDisposeScope();
+        var gru = new MaskedGru(3, 2, UpdateGateAttention.Scale);
+        var inputs = randn(3, 4, 3).requires_grad_();                                      // (3, 4, 3)
+        var attention = rand(3, 4).requires_grad_();                                       // (3, 4)
+        var result = gru.forward(inputs, zeros(3, 4, dtype: ScalarType.Bool), attention);
+        (result.Outputs.sum() + result.Final.sum()).backward();
+        Assert.Equal(0f, result.Outputs.abs().sum().item<float>());
+        Assert.Equal(0f, result.Final.abs().sum().item<float>());
+        Assert.Equal(0f, inputs.grad!.abs().sum().item<float>());
+        Assert.Equal(0f, attention.grad!.abs().sum().item<float>());
+        Assert.All(gru.parameters(), p => Assert.Equal(0f, p.grad!.abs().sum().item<float>()));
     }
 
     [Fact]
@@ -308,6 +357,7 @@ public class DienTests
     {
         var timing = DeepInterest.Benchmarks.AugruBenchmark.Measure(batch: 4, length: 3, embedding: 2, hidden: 2, steps: 2);
         Assert.True(timing.FusedMs > 0 && timing.ReferenceMs > 0 && double.IsFinite(timing.Speedup));
+        Assert.True(timing.FusedCpuMs >= 0 && timing.ReferenceCpuMs > 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => DeepInterest.Benchmarks.AugruBenchmark.Measure(length: 0));
     }
 

@@ -37,9 +37,11 @@ public sealed record GruStates(Tensor Outputs, Tensor Final, Tensor? UpdateGates
 ///   h_t = (1 − ũ_t) ∘ h_{t−1} + ũ_t ∘ h̃_t,  ũ_t = m_t · {u_t | a_t·u_t | a_t}   (Eq. 4, 8, 7)
 /// </code>
 /// The mask m_t ∈ {0, 1} folded into ũ_t carries the state unchanged over padding, so with left padding the state at
-/// T−1 is each sequence's state after its last real behaviour — no packed sequences (whose lengths must live on the
-/// CPU) and no state taken after padding. The input projections of all steps are one matmul before the loop, each step
-/// does one hidden-side matmul and the gates, and the backward pass is derived by hand (<see cref="MaskedGruFunction"/>);
+/// T−1 is each sequence's state after its last real behaviour, and no state is taken after padding. A left-padding mask
+/// (every row's real steps are its last ones) is packed: rows sorted by length once, each step runs only on the rows
+/// whose history has started, padding is never computed. Any other mask (holes) runs every position with the same
+/// result as the textbook cell. The input projections of all steps are one matmul before the loop, each step does one
+/// hidden-side matmul and the gates, and the backward pass is derived by hand (<see cref="MaskedGruFunction"/>);
 /// <see cref="ReferenceGruCell"/> is the same recurrence written step by step for autograd.
 /// </summary>
 public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
@@ -80,7 +82,7 @@ public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
         var stepMask = mask.to_type(inputs.dtype);                                     // (B, T) m_t
         var stepWeight = attentionMode == UpdateGateAttention.None ? stepMask : stepMask * attention!; // (B, T) m_t(·a_t)
         bool backwardFollows = is_grad_enabled() && parameters().Append(inputs).Append(stepWeight).Any(p => p.requires_grad);
-        var results = MaskedGruFunction.Apply(inputs, input.weight!, input.bias!, recurrent.weight!, stepWeight, stepMask,
+        var results = MaskedGruFunction.Apply(inputs, input.weight!, input.bias!, recurrent.weight!, stepWeight, mask,
             RecordUpdateGates, backwardFollows);                                       // (B, T, H), (B, H)[, (B, T, H) ũ]
         if (!RecordUpdateGates) return new GruStates(results[0].MoveToOuterDisposeScope(), results[1].MoveToOuterDisposeScope(), null);
         var updates = results[2];                                                      // (B, T, H)

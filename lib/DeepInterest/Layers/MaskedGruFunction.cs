@@ -28,6 +28,12 @@ namespace DeepInterest.Layers;
 /// B·T rows afterwards: ∂L/∂U = Σ_t (∂L/∂q_t)ᵀ h_{t−1}, ∂L/∂W = Σ_t (∂L/∂p_t)ᵀ i_t, ∂L/∂b = Σ_t ∂L/∂p_t,
 /// ∂L/∂i_t = (∂L/∂p_t) W, and ∂L/∂w_t = Σ_units g_t ∘ (h̃_t − h_{t−1}) ∘ u_t (AGRU: without u_t). The mask and w_t
 /// come from the caller, so autograd carries ∂L/∂w_t on to the attention through w_t = m_t·a_t.
+/// Rows are packed by step (<see cref="StepRows"/>): when the mask is a real left-padding mask, as DIEN's batches are,
+/// the rows are ordered by length (longest first) once, step s works on the n_s rows whose history has started
+/// (length ≥ T − s) as one contiguous slice, and the input projections and the weight gradients run over the real
+/// positions only — so padding costs nothing, and the state a row starts from is an untouched zero. Any other mask
+/// (holes, right padding) takes the same code with every row at every step, the mask folded into w_t carrying the state
+/// over its holes. Packing reads the lengths on the host: one device synchronisation per call.
 /// Not twice differentiable (the backward pass runs without recording).
 /// </summary>
 internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
@@ -36,8 +42,8 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
 
     /// <summary>
     /// Runs the recurrence. Arguments: inputs (B, T, I), input weight (G·H, I), input bias (G·H), recurrent weight
-    /// (G·H, H), step weights w (B, T), mask m (B, T) in the inputs' dtype, whether to return ũ (B, T, H) as a third
-    /// output (not differentiable), and whether a backward pass can follow (else nothing is kept for it).
+    /// (G·H, H), step weights w (B, T) that are zero at padding, the bool mask m (B, T), whether to return ũ (B, T, H) as
+    /// a third output (not differentiable), and whether a backward pass can follow (else nothing is kept for it).
     /// </summary>
     public static List<Tensor> Apply(Tensor inputs, Tensor inputWeight, Tensor inputBias, Tensor recurrentWeight,
         Tensor stepWeights, Tensor mask, bool recordUpdates, bool backwardFollows) =>
@@ -51,48 +57,56 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using var scope = NewDisposeScope();
         long b = inputs.shape[0], t = inputs.shape[1], h = recurrentWeight.shape[1], gateRows = recurrentWeight.shape[0];
         bool hasUpdateGate = gateRows == 3 * h;
-        // Time-major buffers, so that each step reads and writes contiguous (B, ·) slices in place.
-        var flatInputs = inputs.transpose(0, 1).reshape(t * b, inputs.shape[2]);       // (T·B, I)
-        var gates = inputBias.addmm(flatInputs, inputWeight.t()).view(t, b, gateRows); // (T, B, G·H) p = W i_t + b, then [r, u, h̃]
-        var fromState = empty(t, b, gateRows, dtype: inputs.dtype, device: inputs.device); // (T, B, G·H) q = U h_{t−1}
-        var states = zeros(t + 1, b, h, dtype: inputs.dtype, device: inputs.device);  // (T + 1, B, H) h_{−1} … h_{T−1}
-        var weights = stepWeights.t().unsqueeze(-1);                                   // (T, B, 1) w_t
-        var candidateBlock = gates.narrow(2, gateRows - h, h);                         // (T, B, H)
-        candidateBlock.mul_(2);                                                        // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
-        var (sigmoidGates, resets, candidates) = (gates.narrow(2, 0, gateRows - h).unbind(0), gates.narrow(2, 0, h).unbind(0), candidateBlock.unbind(0));
-        var updateGates = hasUpdateGate ? gates.narrow(2, h, h).unbind(0) : null;      // T × (B, H) u_t
-        var (hiddenAll, hiddenSigmoid, hiddenCandidate) = (fromState.unbind(0), fromState.narrow(2, 0, gateRows - h).unbind(0), fromState.narrow(2, gateRows - h, h).unbind(0));
-        var (stateAt, stepWeight) = (states.unbind(0), weights.unbind(0));
+        var rows = StepRows.Of(mask);
+        long n = rows.Total;
+        // Packed buffers, step by step: step s owns the rows [o_s, o_s + n_s), so each step reads and writes contiguous slices in place.
+        var packedInputs = inputs.reshape(b * t, inputs.shape[2]).index_select(0, rows.Positions); // (N, I)
+        var gates = inputBias.addmm(packedInputs, inputWeight.t());                    // (N, G·H) p = W i_t + b, then [r, u, h̃]
+        var fromState = empty(n, gateRows, dtype: inputs.dtype, device: inputs.device); // (N, G·H) q = U h_{t−1}
+        // (N + n_{T−1}, H): step s reads h_{t−1} at [o_s, o_s + n_s) and writes h_t at [o_s + n_s, o_s + 2·n_s) =
+        // [o_{s+1}, o_{s+1} + n_s), so the first N rows are every position's h_{t−1}; the n_{s+1} − n_s rows after each
+        // step's write are never written: the zero state of the rows that start at step s + 1.
+        var states = zeros(n + rows.Counts[^1], h, dtype: inputs.dtype, device: inputs.device);
+        var weights = stepWeights.reshape(b * t).index_select(0, rows.Positions).unsqueeze(-1); // (N, 1) w_t
+        gates.narrow(1, gateRows - h, h).mul_(2);                                      // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
         var hiddenWeight = recurrentWeight.t();                                        // (H, G·H)
         for (int s = 0; s < t; s++)
         {
-            hiddenAll[s].addmm_(stateAt[s], hiddenWeight, beta: 0);                    // (B, G·H) q_t, the one matmul of the step
-            sigmoidGates[s].add_(hiddenSigmoid[s]).sigmoid_();                         // (B, (G−1)·H) r_t[, u_t]
-            var candidate = candidates[s].addcmul_(resets[s], hiddenCandidate[s], 2).sigmoid_().mul_(2).sub_(1); // (B, H) h̃_t
-            var update = hasUpdateGate ? updateGates![s].mul(stepWeight[s]) : stepWeight[s]; // (B, H) or (B, 1) ũ_t
-            stateAt[s + 1].copy_(stateAt[s]).lerp_(candidate, update);                 // (B, H) h + ũ∘(h̃ − h)
+            long count = rows.Counts[s], offset = rows.Offsets[s];
+            if (count == 0) continue;                                                  // no history has started yet
+            var (stepGates, hidden, previous) = (gates.narrow(0, offset, count), fromState.narrow(0, offset, count), states.narrow(0, offset, count));
+            hidden.addmm_(previous, hiddenWeight, beta: 0);                            // (n_s, G·H) q_t, the one matmul of the step
+            stepGates.narrow(1, 0, gateRows - h).add_(hidden.narrow(1, 0, gateRows - h)).sigmoid_(); // (n_s, (G−1)·H) r_t[, u_t]
+            var candidate = stepGates.narrow(1, gateRows - h, h)
+                .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), 2).sigmoid_().mul_(2).sub_(1); // (n_s, H) h̃_t
+            var stepWeight = weights.narrow(0, offset, count);                         // (n_s, 1)
+            var update = hasUpdateGate ? stepGates.narrow(1, h, h).mul(stepWeight) : stepWeight; // (n_s, H) or (n_s, 1) ũ_t
+            states.narrow(0, offset + count, count).copy_(previous).lerp_(candidate, update); // (n_s, H) h + ũ∘(h̃ − h)
         }
-        var keep = mask.t().unsqueeze(-1);                                             // (T, B, 1) m_t
+        var written = states.index_select(0, rows.OutputSlots);                        // (N, H) h_t
+        if (rows.Keep is not null) written.mul_(rows.Keep.to_type(inputs.dtype));      // m_t·h_t at the holes of an unpacked mask
         var outputs = new List<Tensor>
         {
-            states.narrow(0, 1, t).mul(keep).transpose(0, 1).contiguous().MoveToOuterDisposeScope(), // (B, T, H) m_t·h_t
-            stateAt[t].clone().MoveToOuterDisposeScope(),                              // (B, H) h_{T−1}
+            rows.Scatter(written, b, t).MoveToOuterDisposeScope(),                      // (B, T, H) m_t·h_t
+            zeros(b, h, dtype: inputs.dtype, device: inputs.device)                    // (B, H) h_{T−1}, zero for empty rows
+                .index_copy_(0, rows.FinalRows, states.narrow(0, n, rows.Counts[^1])).MoveToOuterDisposeScope(),
         };
         if (recordUpdates)
         {
-            var updates = hasUpdateGate ? gates.narrow(2, h, h) * weights : weights.expand(t, b, h); // (T, B, H) ũ
-            outputs.Add(updates.transpose(0, 1).contiguous().MoveToOuterDisposeScope());          // (B, T, H)
+            var updates = hasUpdateGate ? gates.narrow(1, h, h) * weights : weights.expand(n, h); // (N, H) ũ
+            outputs.Add(rows.Scatter(updates, b, t).MoveToOuterDisposeScope());        // (B, T, H), zero at padding
             ctx.mark_non_differentiable([outputs[2]]);
         }
         if (backwardFollows)
         {
-            var saved = new List<Tensor> { flatInputs, inputWeight, recurrentWeight, keep, weights, states, gates, fromState.narrow(2, gateRows - h, h) };
+            var saved = new List<Tensor> { packedInputs, inputWeight, recurrentWeight, weights, states, gates, fromState.narrow(1, gateRows - h, h), rows.Positions, rows.FinalRows };
+            if (rows.Keep is not null) saved.Add(rows.Keep);
             foreach (var tensor in saved) tensor.MoveToOuterDisposeScope();            // alive until the node saves them
             ctx.save_for_backward(saved);
             // Unused outputs get no gradient rather than zeros: TorchSharp would build those zeros from copies of the
             // outputs made in the caller's dispose scope, which are gone by the time backward runs.
             ctx.set_materialize_grads(false);
-            ctx.save_data("inputs", new GradientNeeds(inputs.requires_grad, stepWeights.requires_grad));
+            ctx.save_data("inputs", new GradientNeeds(inputs.requires_grad, stepWeights.requires_grad, b, t, rows.Counts, rows.Offsets));
         }
         return outputs;
     }
@@ -102,47 +116,55 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
-        var (flatInputs, inputWeight, recurrentWeight, keep, weights) = (saved[0], saved[1], saved[2], saved[3], saved[4]);
-        var (states, gates, candidateHidden) = (saved[5], saved[6], saved[7]);        // (T + 1, B, H), (T, B, G·H), (T, B, H)
+        var (packedInputs, inputWeight, recurrentWeight, weights) = (saved[0], saved[1], saved[2], saved[3]);
+        var (states, gates, candidateHidden) = (saved[4], saved[5], saved[6]);        // (N + n_{T−1}, H), (N, G·H), (N, H)
+        var (positions, finalRows, keep) = (saved[7], saved[8], saved.Count > 9 ? saved[9] : null);
         var needs = (GradientNeeds)ctx.get_data("inputs");
-        long t = gates.shape[0], b = gates.shape[1], h = states.shape[2], gateCount = recurrentWeight.shape[0] / h;
+        var (counts, offsets) = (needs.Counts, needs.Offsets);
+        long n = gates.shape[0], b = needs.Batch, t = needs.Length, h = states.shape[1], gateCount = recurrentWeight.shape[0] / h;
         bool hasUpdateGate = gateCount == 3;
 
-        var previous = states.narrow(0, 0, t);                                         // (T, B, H) h_{t−1}
-        var reset = gates.narrow(2, 0, h);                                             // (T, B, H) r
-        var candidates = gates.narrow(2, (gateCount - 1) * h, h);                      // (T, B, H) h̃
-        var updateGate = hasUpdateGate ? gates.narrow(2, h, h) : null;                 // (T, B, H) u
-        var updates = hasUpdateGate ? updateGate! * weights : weights;                 // (T, B, H) or (T, B, 1) ũ
-        var kCandidate = updates.addcmul(updates * candidates, candidates, -1);        // (T, B, H) ũ∘(1 − h̃²)
-        var kReset = kCandidate * candidateHidden * reset.addcmul(reset, reset, -1);  // (T, B, H) K_h∘q_h∘r∘(1 − r)
-        var change = candidates - previous;                                            // (T, B, H) h̃ − h_{t−1}
+        var previous = states.narrow(0, 0, n);                                         // (N, H) h_{t−1}
+        var reset = gates.narrow(1, 0, h);                                             // (N, H) r
+        var candidates = gates.narrow(1, (gateCount - 1) * h, h);                      // (N, H) h̃
+        var updateGate = hasUpdateGate ? gates.narrow(1, h, h) : null;                 // (N, H) u
+        var updates = hasUpdateGate ? updateGate! * weights : weights;                 // (N, H) or (N, 1) ũ
+        var kCandidate = updates.addcmul(updates * candidates, candidates, -1);        // (N, H) ũ∘(1 − h̃²)
+        var kReset = kCandidate * candidateHidden * reset.addcmul(reset, reset, -1);  // (N, H) K_h∘q_h∘r∘(1 − r)
+        var change = candidates - previous;                                            // (N, H) h̃ − h_{t−1}
         var blocks = hasUpdateGate
             ? new[] { kReset, updates.addcmul(updates, updateGate!, -1).mul_(change), kCandidate * reset } // K_u = w∘u∘(1−u)∘(h̃−h)
             : new[] { kReset, kCandidate * reset };
-        var projectedGrad = stack(blocks, 2);                                          // (T, B, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q
-        var perStep = projectedGrad.unbind(0);                                         // T × (B, G, H)
-        var carry = (1 - updates).unbind(0);                                           // T × (B, H) or (B, 1) 1 − ũ_t
-        var stateGrad = Defined(gradOutputs[0])                                        // (T, B, H) m_t·∂L/∂y_t, then g_t
-            ? gradOutputs[0].transpose(0, 1).mul(keep).contiguous()
+        var projectedGrad = stack(blocks, 1);                                          // (N, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q
+        var carry = 1 - updates;                                                       // (N, H) or (N, 1) 1 − ũ_t
+        var stateGrad = Defined(gradOutputs[0])                                        // (N, H) m_t·∂L/∂y_t, then g_t
+            ? gradOutputs[0].reshape(b * t, h).index_select(0, positions)
             : zeros_like(previous);
-        var stateGrads = stateGrad.unbind(0);                                          // T × (B, H)
-        if (Defined(gradOutputs[1])) stateGrads[t - 1].add_(gradOutputs[1]);           // g_{T−1}
-        for (long s = t - 1; s >= 0; s--)
+        if (keep is not null) stateGrad.mul_(keep.to_type(stateGrad.dtype));
+        if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
+            stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
+        for (int s = (int)t - 1; s >= 0 && counts[s] > 0; s--)                        // n_s only shrinks going back
         {
-            var hiddenGrad = perStep[s].mul_(stateGrads[s].unsqueeze(1));             // (B, G, H) ∂L/∂q_t
-            if (s > 0) stateGrads[s - 1].addcmul_(stateGrads[s], carry[s], 1).addmm_(hiddenGrad.view(b, gateCount * h), recurrentWeight); // (B, H) g_{t−1}
+            var stepGrad = stateGrad.narrow(0, offsets[s], counts[s]);                 // (n_s, H) g_t
+            var hiddenGrad = projectedGrad.narrow(0, offsets[s], counts[s]).mul_(stepGrad.unsqueeze(1)); // (n_s, G, H) ∂L/∂q_t
+            long carried = s > 0 ? counts[s - 1] : 0;                                  // rows whose h_{t−1} is a state, not the start
+            if (carried > 0)
+                stateGrad.narrow(0, offsets[s - 1], carried)                           // (n_{s−1}, H) g_{t−1}
+                    .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offsets[s], carried), 1)
+                    .addmm_(hiddenGrad.narrow(0, 0, carried).view(carried, gateCount * h), recurrentWeight);
         }
-        var flatProjected = projectedGrad.view(t * b, gateCount * h);                  // (T·B, G·H)
-        var recurrentGrad = flatProjected.t().mm(previous.reshape(t * b, h));          // (G·H, H)
-        projectedGrad.select(2, gateCount - 1).copy_(stateGrad * kCandidate);          // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
-        var inputWeightGrad = flatProjected.t().mm(flatInputs);                        // (G·H, I)
+        var flatProjected = projectedGrad.view(n, gateCount * h);                      // (N, G·H)
+        var recurrentGrad = flatProjected.t().mm(previous);                            // (G·H, H)
+        projectedGrad.select(1, gateCount - 1).copy_(stateGrad * kCandidate);          // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
+        var inputWeightGrad = flatProjected.t().mm(packedInputs);                      // (G·H, I)
         var inputBiasGrad = flatProjected.sum(0L);                                     // (G·H)
-        var inputGrad = needs.Inputs ? flatProjected.mm(inputWeight).view(t, b, -1).transpose(0, 1) : null; // (B, T, I)
+        var inputGrad = needs.Inputs ? StepRows.Scatter(flatProjected.mm(inputWeight), positions, b, t) : null; // (B, T, I)
         Tensor? stepWeightGrad = null;
         if (needs.StepWeights)
         {
-            var written = stateGrad * change;                                          // (T, B, H) g∘(h̃ − h_{t−1})
-            stepWeightGrad = (hasUpdateGate ? written.mul_(updateGate!) : written).sum(2).t(); // (B, T)
+            var perUnit = stateGrad * change;                                          // (N, H) g∘(h̃ − h_{t−1})
+            var perStep = (hasUpdateGate ? perUnit.mul_(updateGate!) : perUnit).sum(1, keepdim: true); // (N, 1)
+            stepWeightGrad = StepRows.Scatter(perStep, positions, b, t).squeeze(-1);   // (B, T)
         }
         var grads = new List<Tensor> { inputGrad!, inputWeightGrad, inputBiasGrad, recurrentGrad, stepWeightGrad!, null!, null!, null! };
         foreach (var grad in grads) grad?.MoveToOuterDisposeScope();
@@ -152,6 +174,58 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
 
     private static bool Defined(Tensor? gradient) => gradient is not null && !gradient.IsInvalid;
 
-    /// <summary>Which input gradients the backward pass computes.</summary>
-    private sealed record GradientNeeds(bool Inputs, bool StepWeights);
+    /// <summary>Which input gradients the backward pass computes, and the batch's shape and step layout.</summary>
+    private sealed record GradientNeeds(bool Inputs, bool StepWeights, long Batch, long Length, long[] Counts, long[] Offsets);
+}
+
+/// <summary>
+/// Where each step's rows live in <see cref="MaskedGruFunction"/>'s packed buffers. Step s owns the packed rows
+/// [o_s, o_s + n_s), o_s = Σ_{k&lt;s} n_k, N = Σ n_s; its j-th row is batch row order_j at step s. For a left-padding
+/// mask the batch rows are ordered by length, longest first (stably), and n_s counts the rows whose history has started
+/// (length ≥ T − s), so the packed rows are exactly the real positions. Any other mask is not packed: n_s = B, order
+/// the identity, and <see cref="Keep"/> holds the mask at every position.
+/// </summary>
+internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions, Tensor OutputSlots, Tensor FinalRows, Tensor? Keep)
+{
+    /// <summary>N, the number of packed rows.</summary>
+    public long Total => Offsets[^1] + Counts[^1];
+
+    /// <summary>The layout for a bool mask (B, T): packed when it is a left-padding mask, every position otherwise.</summary>
+    public static StepRows Of(Tensor mask)
+    {
+        long b = mask.shape[0], t = mask.shape[1];
+        var lengths = mask.sum(1, type: ScalarType.Int64);                             // (B)
+        var leftPadding = arange(t, device: mask.device).unsqueeze(0).ge((t - lengths).unsqueeze(1)); // (B, T)
+        bool packed = leftPadding.eq(mask).all().item<bool>();
+        var length = packed ? lengths.cpu().data<long>().ToArray() : null;
+        var order = Enumerable.Range(0, (int)b).ToArray();
+        if (packed) order = order.OrderByDescending(row => length![row]).ToArray();   // stable: ties keep batch order
+        var counts = new long[t];
+        var offsets = new long[t];
+        for (long s = 0; s < t; s++)
+        {
+            counts[s] = packed ? length!.Count(l => l >= t - s) : b;
+            offsets[s] = s == 0 ? 0 : offsets[s - 1] + counts[s - 1];
+        }
+        long total = offsets[^1] + counts[^1];
+        var positions = new long[total];                                               // batch-major index row·T + s of each packed row
+        var outputSlots = new long[total];                                             // where the packed state buffer holds its h_t
+        for (long s = 0; s < t; s++)
+            for (long j = 0; j < counts[s]; j++)
+            {
+                positions[offsets[s] + j] = order[j] * t + s;
+                outputSlots[offsets[s] + j] = offsets[s] + counts[s] + j;
+            }
+        var finalRows = order.Take((int)counts[^1]).Select(row => (long)row).ToArray(); // the rows with a final state
+        return new StepRows(counts, offsets, tensor(positions, device: mask.device), tensor(outputSlots, device: mask.device),
+            tensor(finalRows, device: mask.device), packed ? null : mask.reshape(b * t, 1).index_select(0, tensor(positions, device: mask.device)));
+    }
+
+    /// <summary>Packed rows (N, D) back to (B, T, D), zero at the positions not packed.</summary>
+    public Tensor Scatter(Tensor packedRows, long batch, long length) => Scatter(packedRows, Positions, batch, length);
+
+    /// <summary>Packed rows (N, D) at <paramref name="positions"/> back to (B, T, D), zero elsewhere.</summary>
+    public static Tensor Scatter(Tensor packedRows, Tensor positions, long batch, long length) =>
+        zeros(batch * length, packedRows.shape[1], dtype: packedRows.dtype, device: packedRows.device)
+            .index_copy_(0, positions, packedRows).view(batch, length, -1);
 }
