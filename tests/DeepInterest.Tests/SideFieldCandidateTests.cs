@@ -151,4 +151,18 @@ public class SideFieldCandidateTests
         error = Assert.Throws<InvalidDataException>(() => new CtrDataset("fields", Samples(10), [], Samples(2, 10), fields: Rich(12) with { UserTable = ages }));
         Assert.Contains("test ages: user 4 has no row", error.Message);
     }
+
+    [Fact]
+    public void SyntheticQualityTiersAreQuartilesOfThePlantedQualityAndPlantNothingNew()
+    {
+        var world = SyntheticData.Generate(SyntheticConfig.Tiny);
+        var tiers = world.Catalogue.QualityTiers();
+        var byQuality = Enumerable.Range(0, world.Catalogue.Items).OrderBy(i => world.Catalogue.Quality(i)).Select(i => tiers.Codes[i][0]).ToArray();
+        Assert.Equal(byQuality.Order(), byQuality);                                   // higher quality, never a lower tier
+        Assert.All(byQuality.CountBy(t => t), c => Assert.InRange(c.Value, byQuality.Length / 4, byQuality.Length / 4 + 1));
+        var (plain, tiered) = (world.ToDataset(seed: 3), world.ToDataset(seed: 3, itemTiers: true));
+        Assert.Equal(plain.Test.Select(s => (s.Item, s.Label, s.ClickProbability)), tiered.Test.Select(s => (s.Item, s.Label, s.ClickProbability)));
+        Assert.Equal(FieldGroup.Candidate, tiered.Vocabulary.Fields.Fields[^1].Group);
+        Assert.DoesNotContain(plain.Vocabulary.Fields.Fields, f => f.Group == FieldGroup.Candidate);
+    }
 }
