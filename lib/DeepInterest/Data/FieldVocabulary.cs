@@ -47,7 +47,7 @@ public sealed class FieldVocabulary
     public long Index(FieldSpec field, CtrSample s) => field.Group switch
     {
         FieldGroup.User when userTable?.Has(field.Name) == true => userTable.Index(field.Name, s.User),
-        FieldGroup.User => UserIndices(s.User)[profiles!.Fields.ToList().IndexOf(field.Name)],
+        FieldGroup.User => UserIndices(s.User)[KeyedFields.IndexOf(profiles!.Fields, field.Name)],
         FieldGroup.Context => sparse[field.Name].IndexOf(ContextValue(field.Name, s.Time)),
         _ => throw new ArgumentException($"field '{field.Name}' is not a sparse user or context field", nameof(field)),
     };

@@ -73,7 +73,8 @@ internal sealed class KeyedFields
 
     public (double Mean, double Std) Scale(string name) => scales[IndexOf(table.Dense, name)];
 
-    private static int IndexOf(IReadOnlyList<string> names, string name)
+    /// <summary>Position of <paramref name="name"/> in <paramref name="names"/>, or an error.</summary>
+    internal static int IndexOf(IReadOnlyList<string> names, string name)
     {
         for (int f = 0; f < names.Count; f++) if (names[f] == name) return f;
         throw new KeyNotFoundException($"no field '{name}'");
