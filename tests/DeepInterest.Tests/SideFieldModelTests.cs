@@ -27,7 +27,7 @@ public class SideFieldModelTests(ITestOutputHelper output)
     }
 
     /// <summary>The batch with <paramref name="extra"/> more padding slots on the left of every history and per-step field.</summary>
-    private static Batch PadLeft(Batch b, int extra)
+    internal static Batch PadLeft(Batch b, int extra)
     {
         Tensor Pad(Tensor x) => cat([zeros(x.shape[0], extra, dtype: x.dtype), x], 1);
         return new Batch
@@ -40,7 +40,7 @@ public class SideFieldModelTests(ITestOutputHelper output)
     }
 
     /// <summary>The batch with one field's tensor replaced.</summary>
-    private static Batch With(Batch b, string field, Tensor value) => new()
+    internal static Batch With(Batch b, string field, Tensor value) => new()
     {
         HistoryItems = b.HistoryItems, HistoryCategories = b.HistoryCategories, HistoryTimes = b.HistoryTimes, Mask = b.Mask,
         Lengths = b.Lengths, NegativeItems = b.NegativeItems, NegativeCategories = b.NegativeCategories, Items = b.Items,

@@ -23,8 +23,10 @@ public sealed class Batch : IDisposable
     public required Tensor Labels { get; init; }             // (B) float32
     public Tensor? Relevance { get; init; }                  // (B, T) float32 planted truth, synthetic data only
     /// <summary>
-    /// Side fields by name (<see cref="FieldVocabulary"/>): user and context fields (B) int64 vocabulary indices; behaviour
-    /// fields (B, T) left-padded like the history, int64 indices (0 at padding) or float32 standardized values (0 at padding).
+    /// Side fields by name (<see cref="FieldVocabulary"/>), sparse ones int64 vocabulary indices, dense ones float32
+    /// standardized values: user, context and candidate fields (B); behaviour fields (B, T) left-padded like the history (0
+    /// at padding); a candidate field also (B, T) for the history items (<see cref="HistoryKey"/>) and the negatives
+    /// (<see cref="NegativeKey"/>), looked up from the same per-item table.
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> Fields { get; init; } = new Dictionary<string, Tensor>();
     /// <summary>Raw user ids, host side (GAUC groups by user).</summary>
@@ -107,34 +109,17 @@ public sealed class Batch : IDisposable
         }
         long[] bt = [b, t];
         var fields = new Dictionary<string, Tensor>();
-        var schema = indexed.Vocabulary.Fields;
-        int userField = 0;
-        foreach (var field in schema.Fields)
+        foreach (var field in indexed.Vocabulary.Fields.Fields)
         {
-            if (field.Group == FieldGroup.Behavior)
-            {
-                fields[field.Name] = field.Kind == FieldKind.Sparse
-                    ? tensor(LeftPadded(indexed.StepCodes[field.Name], indexed, rows, maxLength, t), bt, device: device)
-                    : tensor(LeftPadded(indexed.StepValues[field.Name], indexed, rows, maxLength, t), bt, device: device);
-                continue;
-            }
-            var values = new long[b];
-            if (field.Group == FieldGroup.User)
-            {
-                for (int r = 0; r < b; r++) values[r] = schema.UserIndices(samples[rows[r]].User)[userField]; // per user, never copied per sample
-                userField++;
-            }
-            else
-            {
-                var vocabulary = schema.Sparse(field.Name);
-                bool hour = field.Name == FieldVocabulary.Hour;
-                for (int r = 0; r < b; r++)  // from the impression's time, known for a negative as for its positive
-                {
-                    long time = samples[rows[r]].Time;
-                    values[r] = vocabulary.IndexOf(hour ? FieldVocabulary.HourOf(time) : FieldVocabulary.WeekdayOf(time));
-                }
-            }
-            fields[field.Name] = tensor(values, device: device);
+            string name = field.Name;
+            bool sparse = field.Kind == FieldKind.Sparse;
+            if (field.Group != FieldGroup.Behavior)  // user and context per impression, candidate per candidate item: (B)
+                fields[name] = sparse ? tensor(Gathered(indexed.SampleCodes[name], rows), device: device) : tensor(Gathered(indexed.SampleValues[name], rows), device: device);
+            if (field.Group == FieldGroup.User || field.Group == FieldGroup.Context) continue;
+            foreach (var key in field.Group == FieldGroup.Behavior ? [name] : new[] { HistoryKey(name), NegativeKey(name) })
+                fields[key] = sparse
+                    ? tensor(LeftPadded(indexed.StepCodes[key], indexed, rows, maxLength, t), bt, device: device)
+                    : tensor(LeftPadded(indexed.StepValues[key], indexed, rows, maxLength, t), bt, device: device);
         }
         return new Batch
         {
@@ -154,6 +139,18 @@ public sealed class Batch : IDisposable
             ClickProbabilities = probabilities,
             Fields = fields,
         };
+    }
+
+    /// <summary>The key of a candidate field's (B, T) values for the history items in <see cref="Fields"/>.</summary>
+    public static string HistoryKey(string field) => field + ".history";
+    /// <summary>The key of a candidate field's (B, T) values for the negative items (0 where no negative) in <see cref="Fields"/>.</summary>
+    public static string NegativeKey(string field) => field + ".negative";
+
+    private static T[] Gathered<T>(T[] perSample, ReadOnlySpan<int> rows)
+    {
+        var values = new T[rows.Length];
+        for (int r = 0; r < rows.Length; r++) values[r] = perSample[rows[r]];
+        return values;
     }
 
     /// <summary>A flat per-step array of <paramref name="indexed"/> cut to the batch's rows, left-padded with zeros to (B·T).</summary>

@@ -25,6 +25,8 @@ public sealed record CtrSample
     public IReadOnlyDictionary<string, long[]>? HistoryCodes { get; init; }
     /// <summary>Per-step dense side fields (behaviour group), values by field name, each aligned with the history (e.g. each behaviour's rating).</summary>
     public IReadOnlyDictionary<string, float[]>? HistoryValues { get; init; }
+    /// <summary>Per-impression dense context fields by name (e.g. the page position shown), known for a negative as for its positive.</summary>
+    public IReadOnlyDictionary<string, float>? ContextValues { get; init; }
     /// <summary>Planted relevance of each history item to the candidate (synthetic data only).</summary>
     public float[]? Relevance { get; init; }
     /// <summary>Planted click probability (synthetic data only): the Bayes-optimal score.</summary>

@@ -9,6 +9,13 @@ public enum FieldGroup
     Context,
     /// <summary>One value per history step (e.g. Taobao's behaviour type): embedded and added to that behaviour's embedding, so attention sees it.</summary>
     Behavior,
+    /// <summary>
+    /// One value per item beyond its category (e.g. a brand or a price), looked up by item id in a per-item table
+    /// (<see cref="FieldSources.Items"/>): a property of the item, so a negative with the positive's item gets the
+    /// positive's value and it cannot carry the label. Joined to the candidate's embedding and, for the same item, to every
+    /// history behaviour's and DIEN's sampled negatives' (the DIN paper's goods-side features), so attention compares like with like.
+    /// </summary>
+    Candidate,
 }
 
 /// <summary>A sparse field is categorical (a vocabulary and an embedding table); a dense one is a number (standardized).</summary>
@@ -34,8 +41,12 @@ public sealed record FieldSources
     public bool Context { get; init; }
     /// <summary>What reports add after the fields, e.g. "no user file" (MovieLens latest-small).</summary>
     public string? Note { get; init; }
-    /// <summary>Read the samples' per-step fields (false: ignore them).</summary>
+    /// <summary>Read the samples' own fields: per-step ones and per-impression dense context (<see cref="CtrSample.ContextValues"/>); false: ignore them.</summary>
     public bool Steps { get; init; } = true;
+    /// <summary>Per-user fields by user id beyond <see cref="Users"/>, e.g. a dense account age (user group).</summary>
+    public FieldTable? UserTable { get; init; }
+    /// <summary>Per-item side information by item id (candidate group, <see cref="FieldGroup.Candidate"/>).</summary>
+    public FieldTable? Items { get; init; }
 
     /// <summary>No side field at all: the models are exactly the item-and-category models.</summary>
     public static FieldSources None { get; } = new() { Steps = false };
@@ -49,3 +60,12 @@ public sealed record StepField(string Name, FieldKind Kind)
     /// <summary>The star rating of each history behaviour (MovieLens, Amazon reviews), standardized.</summary>
     public static StepField Rating { get; } = new("rating", FieldKind.Dense);
 }
+
+/// <summary>
+/// Side fields keyed by an id (a user or an item), as a caller passes them in: <see cref="Codes"/> maps an id to one raw
+/// code per name in <see cref="Sparse"/>, <see cref="Values"/> to one number per name in <see cref="Dense"/> (standardized
+/// with the training ids' statistics; NaN or infinity is an error, never imputed). Every id of the samples needs a row;
+/// <see cref="Source"/> names the table in errors.
+/// </summary>
+public sealed record FieldTable(string Source, IReadOnlyList<string> Sparse, IReadOnlyDictionary<long, long[]> Codes,
+    IReadOnlyList<string> Dense, IReadOnlyDictionary<long, float[]> Values);

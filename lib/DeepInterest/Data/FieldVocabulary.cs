@@ -4,9 +4,10 @@ namespace DeepInterest.Data;
 /// The side fields of a data set, fitted on the training samples only: for each sparse field a <see cref="Vocabulary"/>
 /// (0 = padding, 1 = out-of-vocabulary, values of fewer than <see cref="VocabularyConfig.MinCount"/> training users map
 /// to OOV, exactly as items do); for each dense field the mean and standard deviation of its training values. Order:
-/// user fields (the user file's order), context fields (hour, weekday), behaviour fields (by name).
-/// User fields are kept per user (<see cref="UserIndices"/>), never copied per sample; context fields are computed
-/// from the impression time when a batch is collated.
+/// user fields (the user file's order, then <see cref="FieldSources.UserTable"/>'s), context fields (hour, weekday, then
+/// the samples' dense <see cref="CtrSample.ContextValues"/> by name), behaviour fields (by name), candidate fields
+/// (<see cref="FieldSources.Items"/>' order). User and item fields are kept per user and per item, never copied per
+/// sample; context fields are computed from the impression when a batch is collated.
 /// </summary>
 public sealed class FieldVocabulary
 {
@@ -15,6 +16,8 @@ public sealed class FieldVocabulary
     private readonly Dictionary<string, (double Mean, double Std)> dense;
     private readonly Dictionary<long, long[]> userIndices;
     private readonly UserProfiles? profiles;
+    private KeyedFields? userTable { get; init; }
+    private KeyedFields? items { get; init; }
 
     private FieldVocabulary(IReadOnlyList<FieldSpec> fields, Dictionary<string, Vocabulary> sparse, Dictionary<string, (double, double)> dense,
         Dictionary<long, long[]> userIndices, UserProfiles? profiles)
@@ -40,6 +43,28 @@ public sealed class FieldVocabulary
         ? indices
         : throw new InvalidDataException($"{profiles?.Source}: user {user} has no row; every user of the samples needs one");
 
+    /// <summary>A user or context sparse field's vocabulary index for sample <paramref name="s"/> (OOV for a value unseen in training).</summary>
+    public long Index(FieldSpec field, CtrSample s) => field.Group switch
+    {
+        FieldGroup.User when userTable?.Has(field.Name) == true => userTable.Index(field.Name, s.User),
+        FieldGroup.User => UserIndices(s.User)[KeyedFields.IndexOf(profiles!.Fields, field.Name)],
+        FieldGroup.Context => sparse[field.Name].IndexOf(ContextValue(field.Name, s.Time)),
+        _ => throw new ArgumentException($"field '{field.Name}' is not a sparse user or context field", nameof(field)),
+    };
+
+    /// <summary>A user or context dense field's standardized value for sample <paramref name="s"/>; a clear error when missing or not finite.</summary>
+    public float Value(FieldSpec field, CtrSample s)
+    {
+        if (field.Group == FieldGroup.User) return userTable!.Value(field.Name, s.User);
+        var (mean, std) = dense[field.Name];
+        return (float)((ContextNumber(s, field.Name) - mean) / std);
+    }
+
+    /// <summary>A candidate sparse field's vocabulary index for <paramref name="item"/> (raw id), looked up in the item table.</summary>
+    public long ItemIndex(string name, long item) => items!.Index(name, item);
+    /// <summary>A candidate dense field's standardized value for <paramref name="item"/> (raw id).</summary>
+    public float ItemValue(string name, long item) => items!.Value(name, item);
+
     /// <summary>Hour of day (0–23, UTC) of Unix seconds.</summary>
     public static long HourOf(long unixSeconds) => unixSeconds / 3600 % 24;
     /// <summary>Day of the week (0 = Sunday, UTC) of Unix seconds; 1970-01-01 was a Thursday.</summary>
@@ -61,7 +86,23 @@ public sealed class FieldVocabulary
             sparse[name] = vocabulary;
             fields.Add(new FieldSpec(name, group, FieldKind.Sparse, vocabulary.Size));
         }
+        void AddDense(string name, FieldGroup group, (double, double) scale)
+        {
+            if (fields.Any(f => f.Name == name)) throw new InvalidDataException($"two side fields are named '{name}'; field names must be unique");
+            dense[name] = scale;
+            fields.Add(new FieldSpec(name, group, FieldKind.Dense));
+        }
+        KeyedFields? Table(FieldTable? table, string kind, FieldGroup group, Func<CtrSample, IEnumerable<long>> ids)
+        {
+            if (table is null) return null;
+            var fitted = KeyedFields.Fit(table, kind, training.SelectMany(s => ids(s).Select(id => (id, s.User))), config);
+            foreach (var (name, vocabulary) in fitted.Fields)
+                if (vocabulary is null) AddDense(name, group, fitted.Scale(name));
+                else AddSparse(name, group, vocabulary);
+            return fitted;
+        }
         if (sources.Users is { } users) BuildUsers(training, users, config, AddSparse, userIndices);
+        var userTable = Table(sources.UserTable, "user", FieldGroup.User, s => [s.User]);
         if (sources.Context)
             foreach (var name in new[] { Hour, Weekday })
             {
@@ -69,6 +110,9 @@ public sealed class FieldVocabulary
                 foreach (var s in training) counter.Add(ContextValue(name, s.Time), s.User);
                 AddSparse(name, FieldGroup.Context, counter.ToVocabulary());
             }
+        if (sources.Steps)
+            foreach (var name in training.SelectMany(s => s.ContextValues?.Keys ?? []).Distinct().Order(StringComparer.Ordinal))
+                AddDense(name, FieldGroup.Context, Standardization(training.Select(s => (ContextNumber(s, name), s, -1)), name));
         if (sources.Steps)
         {
             foreach (var name in training.SelectMany(s => s.HistoryCodes?.Keys ?? []).Distinct().Order(StringComparer.Ordinal))
@@ -79,14 +123,17 @@ public sealed class FieldVocabulary
                 AddSparse(name, FieldGroup.Behavior, counter.ToVocabulary());
             }
             foreach (var name in training.SelectMany(s => s.HistoryValues?.Keys ?? []).Distinct().Order(StringComparer.Ordinal))
-            {
-                if (fields.Any(f => f.Name == name)) throw new InvalidDataException($"two side fields are named '{name}'; field names must be unique");
-                dense[name] = Standardization(training, name);
-                fields.Add(new FieldSpec(name, FieldGroup.Behavior, FieldKind.Dense));
-            }
+                AddDense(name, FieldGroup.Behavior, Standardization(training.SelectMany(s => StepValues(s, name).Select((x, i) => (x, s, i))), name));
         }
-        return new FieldVocabulary(fields, sparse, dense, userIndices, sources.Users);
+        var items = Table(sources.Items, "item", FieldGroup.Candidate, s => s.HistoryItems.Append(s.Item));
+        return new FieldVocabulary(fields, sparse, dense, userIndices, sources.Users) { userTable = userTable, items = items };
     }
+
+    /// <summary>The sample's value of a dense context field, or a clear error when it lacks it or it is not finite.</summary>
+    private static float ContextNumber(CtrSample s, string name) =>
+        s.ContextValues is { } all && all.TryGetValue(name, out var x)
+            ? float.IsFinite(x) ? x : throw new InvalidDataException($"context field '{name}': sample of user {s.User} at time {s.Time} has {x}; expected a finite number (missing values are not imputed)")
+            : throw new InvalidDataException($"sample of user {s.User} at time {s.Time} has no context field '{name}', which the training samples have");
 
     /// <summary>The sample's raw codes of a per-step sparse field, or a clear error when it lacks them.</summary>
     internal static long[] StepCodes(CtrSample s, string name) =>
@@ -104,22 +151,22 @@ public sealed class FieldVocabulary
         ? values
         : throw new InvalidDataException($"sample of user {s.User} at time {s.Time}: per-step field '{name}' has {values.Length} values for {s.HistoryLength} behaviours");
 
-    /// <summary>Mean and standard deviation over every training history value (1 when all are equal); NaN or infinity is an error.</summary>
-    private static (double, double) Standardization(IReadOnlyList<CtrSample> training, string name)
+    /// <summary>
+    /// Mean and standard deviation over every training value (1 when all are equal); NaN or infinity is an error naming the
+    /// sample and, for a per-step field, the history position (<paramref name="values"/>' Position; −1 for a context field).
+    /// </summary>
+    private static (double, double) Standardization(IEnumerable<(float Value, CtrSample Sample, int Position)> values, string name)
     {
         double sum = 0, squares = 0;
         long n = 0;
-        foreach (var s in training)
+        foreach (var (x, s, position) in values)
         {
-            var values = StepValues(s, name);
-            for (int i = 0; i < values.Length; i++)
-            {
-                if (!float.IsFinite(values[i]))
-                    throw new InvalidDataException($"per-step field '{name}': sample of user {s.User} at time {s.Time} has {values[i]} at history position {i}; expected a finite number (missing values are not imputed)");
-                sum += values[i];
-                squares += (double)values[i] * values[i];
-                n++;
-            }
+            if (!float.IsFinite(x))
+                throw new InvalidDataException($"{(position < 0 ? "context" : "per-step")} field '{name}': sample of user {s.User} at time {s.Time} has {x}"
+                    + (position < 0 ? "" : $" at history position {position}") + "; expected a finite number (missing values are not imputed)");
+            sum += x;
+            squares += (double)x * x;
+            n++;
         }
         if (n == 0) return (0, 1);
         double mean = sum / n, variance = Math.Max(0, squares / n - mean * mean);

@@ -11,8 +11,11 @@ public sealed class IndexedSamples
 {
     private IndexedSamples(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength, long[] offsets, long[] historyItems,
         long[] historyCategories, long[]? negativeItems, long[]? negativeCategories, long[] items, long[] categories,
-        Dictionary<string, long[]> stepCodes, Dictionary<string, float[]> stepValues)
+        Dictionary<string, long[]> stepCodes, Dictionary<string, float[]> stepValues, Dictionary<string, long[]> sampleCodes,
+        Dictionary<string, float[]> sampleValues)
     {
+        SampleCodes = sampleCodes;
+        SampleValues = sampleValues;
         StepCodes = stepCodes;
         StepValues = stepValues;
         Samples = samples;
@@ -42,10 +45,17 @@ public sealed class IndexedSamples
     public long[]? NegativeCategories { get; }
     public long[] Items { get; }
     public long[] Categories { get; }
-    /// <summary>Per-step sparse side fields by name, vocabulary indices aligned with <see cref="HistoryItems"/>.</summary>
+    /// <summary>
+    /// Per-step sparse side fields by name, vocabulary indices aligned with <see cref="HistoryItems"/>; a candidate field's
+    /// values of the history items and of the negatives under <see cref="Batch.HistoryKey"/> and <see cref="Batch.NegativeKey"/>.
+    /// </summary>
     public IReadOnlyDictionary<string, long[]> StepCodes { get; }
-    /// <summary>Per-step dense side fields by name, standardized with the training statistics, aligned with <see cref="HistoryItems"/>.</summary>
+    /// <summary>Per-step dense side fields by name, standardized with the training statistics, aligned with <see cref="HistoryItems"/> (keys as <see cref="StepCodes"/>).</summary>
     public IReadOnlyDictionary<string, float[]> StepValues { get; }
+    /// <summary>(N) per sample: each sparse user, context and candidate field's vocabulary index, by name.</summary>
+    public IReadOnlyDictionary<string, long[]> SampleCodes { get; }
+    /// <summary>(N) per sample: each dense user, context and candidate field's standardized value, by name.</summary>
+    public IReadOnlyDictionary<string, float[]> SampleValues { get; }
 
     /// <summary>
     /// Looks every id of <paramref name="samples"/> up in <paramref name="vocabulary"/>, once, keeping each history's
@@ -92,12 +102,54 @@ public sealed class IndexedSamples
         }
         var stepCodes = new Dictionary<string, long[]>();
         var stepValues = new Dictionary<string, float[]>();
-        foreach (var field in vocabulary.Fields.InGroup(FieldGroup.Behavior))
+        var sampleCodes = new Dictionary<string, long[]>();
+        var sampleValues = new Dictionary<string, float[]>();
+        var fields = vocabulary.Fields;
+        foreach (var field in fields.Fields)
         {
-            if (field.Kind == FieldKind.Sparse) stepCodes[field.Name] = IndexSteps(samples, offsets, field.Name, vocabulary.Fields.Sparse(field.Name));
-            else stepValues[field.Name] = StandardizeSteps(samples, offsets, field.Name, vocabulary.Fields.Scale(field.Name));
+            bool sparse = field.Kind == FieldKind.Sparse;
+            if (field.Group == FieldGroup.Behavior)
+            {
+                if (sparse) stepCodes[field.Name] = IndexSteps(samples, offsets, field.Name, fields.Sparse(field.Name));
+                else stepValues[field.Name] = StandardizeSteps(samples, offsets, field.Name, fields.Scale(field.Name));
+            }
+            else if (field.Group == FieldGroup.Candidate)  // a property of the item: the same lookup for candidate, history and negatives
+            {
+                string name = field.Name;
+                if (sparse)
+                {
+                    sampleCodes[name] = samples.Select(s => fields.ItemIndex(name, s.Item)).ToArray();
+                    stepCodes[Batch.HistoryKey(name)] = PerStep(samples, offsets, s => s.HistoryItems, id => fields.ItemIndex(name, id));
+                    stepCodes[Batch.NegativeKey(name)] = PerStep(samples, offsets, s => s.NegativeItems, id => fields.ItemIndex(name, id));
+                }
+                else
+                {
+                    sampleValues[name] = samples.Select(s => fields.ItemValue(name, s.Item)).ToArray();
+                    stepValues[Batch.HistoryKey(name)] = PerStep(samples, offsets, s => s.HistoryItems, id => fields.ItemValue(name, id));
+                    stepValues[Batch.NegativeKey(name)] = PerStep(samples, offsets, s => s.NegativeItems, id => fields.ItemValue(name, id));
+                }
+            }
+            else if (sparse) sampleCodes[field.Name] = samples.Select(s => fields.Index(field, s)).ToArray();
+            else sampleValues[field.Name] = samples.Select(s => fields.Value(field, s)).ToArray();
         }
-        return new IndexedSamples(samples, vocabulary, maxLength, offsets, hi, hc, ni, nc, items, categories, stepCodes, stepValues);
+        return new IndexedSamples(samples, vocabulary, maxLength, offsets, hi, hc, ni, nc, items, categories, stepCodes, stepValues, sampleCodes, sampleValues);
+    }
+
+    /// <summary>
+    /// A per-item field of each kept history step (or its negative), aligned with <see cref="HistoryItems"/>; 0 (padding)
+    /// where a sample has no negative history, as <see cref="NegativeItems"/> has there.
+    /// </summary>
+    private static T[] PerStep<T>(IReadOnlyList<CtrSample> samples, long[] offsets, Func<CtrSample, long[]> ids, Func<long, T> lookup)
+    {
+        var flat = new T[offsets[^1]];
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var row = ids(samples[i]);
+            if (row.Length != samples[i].HistoryLength) continue;
+            int len = (int)(offsets[i + 1] - offsets[i]), from = row.Length - len;
+            for (int k = 0; k < len; k++) flat[offsets[i] + k] = lookup(row[from + k]);
+        }
+        return flat;
     }
 
     private static long[] IndexSteps(IReadOnlyList<CtrSample> samples, long[] offsets, string name, Vocabulary vocabulary)

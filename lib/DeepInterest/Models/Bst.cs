@@ -89,7 +89,7 @@ public sealed class Bst : CtrModel
         using var scope = NewDisposeScope();
         long t = batch.HistoryItems.shape[1];
         var history = SideFeatures.Join(side, embedding.forward(batch.HistoryItems, batch.HistoryCategories), batch); // (B, T, E)
-        var candidate = embedding.forward(batch.Items, batch.Categories);            // (B, E)
+        var candidate = SideFeatures.Items(side, embedding.forward(batch.Items, batch.Categories), batch, ItemSite.Candidate); // (B, E)
         var mask = cat([batch.Mask, ones(batch.Size, 1, dtype: ScalarType.Bool, device: batch.Mask.device)], 1); // (B, T+1) candidate always real
         var realTokens = mask.unsqueeze(-1).to_type(history.dtype);                  // (B, T+1, 1)
         var tokens = (cat([history, candidate.unsqueeze(1)], 1)                      // (B, T+1, E)

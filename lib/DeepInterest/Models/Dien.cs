@@ -69,9 +69,10 @@ public sealed class Dien : CtrModel
     public override CtrOutput forward(Batch batch)
     {
         using var scope = NewDisposeScope();
-        var behaviors = embedding.forward(batch.HistoryItems, batch.HistoryCategories); // (B, T, E) item and category only
-        var history = SideFeatures.Join(side, behaviors, batch);                        // (B, T, E) with the behaviour fields
-        var candidate = embedding.forward(batch.Items, batch.Categories);              // (B, E)
+        // (B, T, E) item, category and the items' candidate fields: what the auxiliary loss tells from the negatives
+        var behaviors = SideFeatures.Items(side, embedding.forward(batch.HistoryItems, batch.HistoryCategories), batch, ItemSite.History);
+        var history = SideFeatures.Steps(side, behaviors, batch);                       // (B, T, E) with the behaviour fields
+        var candidate = SideFeatures.Items(side, embedding.forward(batch.Items, batch.Categories), batch, ItemSite.Candidate); // (B, E)
         var interests = extractor.forward(history, batch.Mask, null).Outputs;           // (B, T, H) h_t, zero at padding
 
         evolution.RecordUpdateGates = CollectDiagnostics;
@@ -82,10 +83,11 @@ public sealed class Dien : CtrModel
         Tensor? auxiliaryLoss = null;
         if (training && auxiliaryWeight > 0)
         {
-            var negatives = embedding.forward(batch.NegativeItems, batch.NegativeCategories); // (B, T, E)
+            var negatives = SideFeatures.Items(side, embedding.forward(batch.NegativeItems, batch.NegativeCategories), batch, ItemSite.Negatives); // (B, T, E)
             var hasNegative = batch.NegativeItems.ne(Vocabulary.Padding);               // (B, T)
-            // Next behaviours are told from negatives by item and category alone: a sampled negative has no behaviour type, so
-            // a target with one would be recognisable by that field instead.
+            // Next behaviours are told from negatives by item, category and the items' candidate fields (a negative's item has
+            // them as any item does), never by behaviour fields: a sampled negative has no behaviour type, so a target with
+            // one would be recognisable by that field instead.
             auxiliaryLoss = (auxiliaryWeight * auxiliary.forward(interests, behaviors, negatives, batch.Mask, hasNegative)).MoveToOuterDisposeScope();
         }
         var diagnostics = new Dictionary<string, Tensor>();

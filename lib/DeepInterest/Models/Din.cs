@@ -67,7 +67,7 @@ public sealed class Din : CtrModel
     {
         using var scope = NewDisposeScope();
         var history = SideFeatures.Join(side, embedding.forward(batch.HistoryItems, batch.HistoryCategories), batch); // (B, T, E)
-        var candidate = embedding.forward(batch.Items, batch.Categories);                // (B, E)
+        var candidate = SideFeatures.Items(side, embedding.forward(batch.Items, batch.Categories), batch, ItemSite.Candidate); // (B, E)
         var (interest, weights) = attention.forward(history, candidate, batch.Mask);      // (B, E), (B, T)
         var logits = mlp.forward(SideFeatures.WithProfile(side, cat([interest, candidate], 1), batch)).squeeze(1); // (B)
         // The penalty belongs to the training objective only; evaluation reports the plain log loss.

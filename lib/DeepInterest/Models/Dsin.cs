@@ -93,7 +93,7 @@ public sealed class Dsin : CtrModel
         extractor.ExplicitAttention = CollectDiagnostics || training;
         var interests = extractor.call(sessions, behaviorMask);                        // (B, K, E) I_k
         var interactions = interacting.call(interests, sessionMask);                   // (B, K, E) H_k
-        var candidate = embedding.call(batch.Items, batch.Categories);                 // (B, E) X^I
+        var candidate = SideFeatures.Items(side, embedding.call(batch.Items, batch.Categories), batch, ItemSite.Candidate); // (B, E) X^I
         var (interestPooled, interestWeights) = interestAttention.call(interests, candidate, sessionMask);          // (B, E), (B, K)
         var (interactionPooled, _) = interactionAttention.call(interactions, candidate, sessionMask);             // (B, E)
         var logits = mlp.call(SideFeatures.WithProfile(side, cat([candidate, interestPooled, interactionPooled], -1), batch)).squeeze(-1); // (B)

@@ -43,7 +43,7 @@ public sealed class EmbeddingMlp : CtrModel
     {
         using var scope = NewDisposeScope();
         var history = SideFeatures.Join(side, embedding.forward(batch.HistoryItems, batch.HistoryCategories), batch); // (B, T, E)
-        var candidate = embedding.forward(batch.Items, batch.Categories);             // (B, E)
+        var candidate = SideFeatures.Items(side, embedding.forward(batch.Items, batch.Categories), batch, ItemSite.Candidate); // (B, E)
         var user = MaskedPooling.Pool(history, batch.Mask, pooling);                    // (B, E)
         var logits = mlp.forward(SideFeatures.WithProfile(side, cat([user, candidate], 1), batch)).squeeze(1); // (B)
         return new CtrOutput(logits.MoveToOuterDisposeScope());

@@ -35,6 +35,21 @@ public sealed class SyntheticCatalogue
     /// <summary>The planted latent quality q_i of an item (its additive term in the click logit).</summary>
     public double Quality(long item) => quality[item];
 
+    /// <summary>
+    /// Each item's quality tier as the candidate-side field "quality_tier" (0–3: the quartile of its planted quality q_i
+    /// among all items), the way a caller hands over a per-item attribute table. The click logit already holds q_i, so the
+    /// tier plants nothing new (oracle, labels and relevance are unchanged); it shows coarsely what an item's id otherwise
+    /// has to learn, and an item unseen in training still gets its tier's row.
+    /// </summary>
+    public FieldTable QualityTiers()
+    {
+        var order = Enumerable.Range(0, Items).OrderBy(i => quality[i]).ToArray();
+        var tiers = new long[Items];
+        for (int rank = 0; rank < order.Length; rank++) tiers[order[rank]] = 4L * rank / order.Length;
+        return new FieldTable("synthetic item quality tiers", ["quality_tier"], Enumerable.Range(0, Items).ToDictionary(i => (long)i, i => new[] { tiers[i] }),
+            [], new Dictionary<long, float[]>());
+    }
+
     /// <summary>Category popularity: P(c) ∝ (c+1)^-CategoryZipfExponent.</summary>
     public double CategoryProbability(int category) => categoryCdf[category] - (category == 0 ? 0 : categoryCdf[category - 1]);
 

@@ -20,10 +20,11 @@ public sealed class SyntheticWorld
     public double SideLogit(CtrSample sample) => Config.SegmentBias(Segments[(int)sample.User]) + Config.HourTerm(sample.Time);
 
     /// <summary>Splits <see cref="Samples"/> by user (10% test users, 10% of the rest validation) into a data set
-    /// (null <paramref name="vocabulary"/> = the defaults) with the side fields "segment" (user) and hour, weekday (context).</summary>
-    public CtrDataset ToDataset(int seed, VocabularyConfig? vocabulary = null) =>
+    /// (null <paramref name="vocabulary"/> = the defaults) with the side fields "segment" (user) and hour, weekday (context)
+    /// and, when <paramref name="itemTiers"/>, the candidate field "quality_tier" (<see cref="SyntheticCatalogue.QualityTiers"/>).</summary>
+    public CtrDataset ToDataset(int seed, VocabularyConfig? vocabulary = null, bool itemTiers = false) =>
         Splits.ByUser(Samples, seed: seed).ToDataset($"synthetic ({Config.Users:N0} users, seed {Config.Seed})", Log, vocabulary,
-            new FieldSources { Users = Profiles, Context = true });
+            new FieldSources { Users = Profiles, Context = true, Items = itemTiers ? Catalogue.QualityTiers() : null });
 }
 
 /// <summary>
