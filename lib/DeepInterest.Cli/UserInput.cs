@@ -150,18 +150,25 @@ internal static class UserInput
         return option;
     }
 
-    /// <summary><c>--features all|none</c>: every side field the data set has (default), or none (the item-and-category models).</summary>
-    public static Option<string> Features() => new("--features")
+    /// <summary>
+    /// <c>--features all|none|NAME[,NAME…]</c>: every side field the data set has (default, read as null), none (the
+    /// item-and-category models, an empty list) or only the fields named (a per-field ablation; names are checked against
+    /// the data set once it is loaded).
+    /// </summary>
+    public static Option<string[]?> Features() => new("--features")
     {
-        Description = "side fields: all the data set has (user, context, behaviour; default) or none",
-        HelpName = "all|none",
-        DefaultValueFactory = _ => "all",
+        Description = "side fields: all the data set has (user, context, behaviour, candidate; default), none, or a comma-separated list of field names",
+        HelpName = "all|none|NAME[,NAME…]",
+        DefaultValueFactory = _ => null,
         CustomParser = result =>
         {
-            var token = result.Tokens[^1].Value.ToLowerInvariant();
-            if (token is "all" or "none") return token;
-            result.AddError($"--features: unknown value '{result.Tokens[^1].Value}'; expected one of: all, none");
-            return null;
+            var token = result.Tokens[^1].Value.Trim();
+            if (token.Equals("all", StringComparison.OrdinalIgnoreCase)) return null;
+            if (token.Equals("none", StringComparison.OrdinalIgnoreCase)) return [];
+            var names = token.Split(',', StringSplitOptions.TrimEntries);
+            if (names.Any(string.IsNullOrEmpty))
+                result.AddError($"--features: '{token}' has an empty field name; expected all, none or names separated by commas (e.g. hour,weekday)");
+            return names.Distinct(StringComparer.Ordinal).ToArray();
         },
     };
 

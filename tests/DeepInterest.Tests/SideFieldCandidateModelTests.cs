@@ -38,8 +38,8 @@ public class SideFieldCandidateModelTests
             ["age"] = batch.Fields["age"] + 1,
             ["slot"] = batch.Fields["slot"] + 1,
             ["price"] = batch.Fields["price"] + 1,
-            ["brand"] = (batch.Fields["brand"] - 2 + 1).remainder(rows - 2) + 2,                        // another in-vocabulary row
-            [Batch.HistoryKey("brand")] = ((history - 2 + 1).remainder(rows - 2) + 2).masked_fill(batch.Mask.logical_not(), 0),
+            ["brand"] = SideFieldModelTests.NextRow(batch.Fields["brand"], rows),
+            [Batch.HistoryKey("brand")] = SideFieldModelTests.NextRow(history, rows).masked_fill(batch.Mask.logical_not(), 0),
             [Batch.HistoryKey("price")] = batch.Fields[Batch.HistoryKey("price")] + batch.Mask.to_type(ScalarType.Float32),
         };
         foreach (var (key, changed) in changes)
@@ -79,7 +79,7 @@ public class SideFieldCandidateModelTests
         var loss = model.forward(batch).AuxiliaryLoss!;
         var negatives = batch.Fields[Batch.NegativeKey("brand")];
         var rows = data.Vocabulary.Fields.Fields.Single(f => f.Name == "brand").Rows;
-        var changed = ((negatives - 2 + 1).remainder(rows - 2) + 2).masked_fill(batch.NegativeItems.eq(0), 0);
+        var changed = SideFieldModelTests.NextRow(negatives, rows).masked_fill(batch.NegativeItems.eq(0), 0);
         var moved = model.forward(SideFieldModelTests.With(batch, Batch.NegativeKey("brand"), changed)).AuxiliaryLoss!;
         Assert.NotEqual(loss.item<float>(), moved.item<float>());
     }

@@ -39,6 +39,9 @@ public class SideFieldModelTests(ITestOutputHelper output)
         };
     }
 
+    /// <summary>Each sparse index moved to the next in-vocabulary row (2 … rows − 1, wrapping): a real value the model must notice; padding is not kept (mask it again).</summary>
+    internal static Tensor NextRow(Tensor indices, long rows) => (indices - 2 + 1).remainder(rows - 2) + 2;
+
     /// <summary>The batch with one field's tensor replaced.</summary>
     internal static Batch With(Batch b, string field, Tensor value) => new()
     {
@@ -62,7 +65,7 @@ public class SideFieldModelTests(ITestOutputHelper output)
         {
             var x = batch.Fields[field.Name];
             var changed = field.Kind == FieldKind.Dense ? x + batch.Mask.to_type(ScalarType.Float32)   // every real step's value
-                                                        : (x - 2 + 1).remainder(field.Rows - 2) + 2; // another in-vocabulary row
+                                                        : NextRow(x, field.Rows);
             if (field.Group == FieldGroup.Behavior && field.Kind == FieldKind.Sparse) changed = changed.masked_fill(batch.Mask.logical_not(), 0);
             var moved = model.forward(With(batch, field.Name, changed)).Logits;
             Assert.True((moved - logits).abs().max().item<float>() > 0, $"{name}: changing {field.Name} does not change a logit");

@@ -51,6 +51,26 @@ public class SideFieldSourceTests(ITestOutputHelper output)
         Assert.Empty(batch.Fields);
     }
 
+    [Fact]
+    public void OnlyTheNamedFieldsAreKeptInTheDataSetsOrderWithTheirTrainingRows()
+    {
+        var profiles = new UserProfiles(["gender", "age"], Enumerable.Range(0, 20).ToDictionary(u => (long)u, u => new[] { u % 2 == 0 ? "F" : "M", $"{18 + u % 3 * 7}" }), "u.user");
+        var data = RealDatasets.FromLog(RatedLog(profiles), seed: 1, typeField: StepField.Rating);
+        var some = data.WithOnlyFields(["rating", "gender"]);
+        Assert.Equal(["gender", "rating"], some.Vocabulary.Fields.Fields.Select(f => f.Name));
+        Assert.Equal(data.Vocabulary.Fields.Fields[0], some.Vocabulary.Fields.Fields[0]);  // same rows: fitted once, on training
+        Assert.Same(data.Train, some.Train);
+        using var all = Batch.Collate(data.Test, data.Vocabulary, maxLength: 50);
+        using var kept = Batch.Collate(some.Test, some.Vocabulary, maxLength: 50);
+        Assert.Equal(["gender", "rating"], kept.Fields.Keys.Order());
+        Assert.True(kept.Fields["gender"].allclose(all.Fields["gender"], rtol: 0, atol: 0));
+        Assert.True(kept.Fields["rating"].allclose(all.Fields["rating"], rtol: 0, atol: 0));
+
+        Assert.Equal("fields: none", data.WithOnlyFields([]).FieldsLine());
+        var error = Assert.Throws<ArgumentException>(() => data.WithOnlyFields(["hour", "colour", "size"]));
+        Assert.Equal("unknown field 'colour', 'size'; this data set has gender, age, hour, weekday, rating", error.Message);
+    }
+
     private static string SharedFolder(string name)
     {
         var folder = Path.Combine(LoaderTests.SharedData, name);

@@ -41,12 +41,12 @@ internal static class CompareCommand
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) },
             new DatasetOptions { Negatives = parse.GetValue(negatives), Vocabulary = new VocabularyConfig { MinCount = parse.GetValue(minCount) } },
-            parse.GetValue(features) == "all"));
+            parse.GetValue(features)));
         return command;
     }
 
     private static int Run(string[] models, string dataName, string? dataDir, string outDir, int[] seeds, TrainerConfig common,
-        ModelOptions options, DatasetOptions dataOptions, bool features)
+        ModelOptions options, DatasetOptions dataOptions, string[]? features)
     {
         UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
@@ -74,7 +74,8 @@ internal static class CompareCommand
         return 0;
     }
 
-    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, bool features)
+    /// <param name="features">The side fields to keep: null = all, empty = none (<c>--features</c>).</param>
+    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, string[]? features)
     {
         var start = clock.Elapsed;
         CtrDataset data;
@@ -87,8 +88,13 @@ internal static class CompareCommand
             throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
         AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s)[/]");
-        if (!features) data = data.WithoutFields();
-        AnsiConsole.MarkupLineInterpolated($"[grey]{data.FieldsLine()}{(features ? "" : " (--features none)")}[/]");
+        if (features is not null)
+        {
+            try { data = data.WithOnlyFields(features); }
+            catch (ArgumentException e) { throw new UserErrorException($"--features: {e.Message}", e); }
+        }
+        var chosen = features switch { null => "", [] => " (--features none)", _ => $" (--features {string.Join(",", features)})" };
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data.FieldsLine()}{chosen}[/]");
         return data;
     }
 

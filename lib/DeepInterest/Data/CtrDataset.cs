@@ -51,7 +51,10 @@ public sealed class CtrDataset
     public string? FieldNote { get; }
 
     /// <summary>The same data and item/category vocabularies with no side field: the models are then exactly the item-and-category ones (<c>--features none</c>).</summary>
-    public CtrDataset WithoutFields() => new(this, Vocabulary.WithFields(FieldVocabulary.None));
+    public CtrDataset WithoutFields() => WithOnlyFields([]);
+
+    /// <summary>The same data with only the side fields named (<c>--features hour,weekday</c>): a per-field ablation; see <see cref="FieldVocabulary.Only"/>.</summary>
+    public CtrDataset WithOnlyFields(IReadOnlyCollection<string> names) => new(this, Vocabulary.WithFields(Vocabulary.Fields.Only(names)));
 
     /// <summary>"fields: hour (context, sparse, 26 rows), …" or "fields: none", as reports print it.</summary>
     public string FieldsLine() => (Vocabulary.Fields.Fields.Count == 0 ? "fields: none" : "fields: " + string.Join(", ", Vocabulary.Fields.Fields))

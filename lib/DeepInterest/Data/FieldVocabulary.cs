@@ -33,6 +33,22 @@ public sealed class FieldVocabulary
     public static FieldVocabulary None { get; } = new([], [], [], [], null);
 
     public IReadOnlyList<FieldSpec> Fields { get; }
+
+    /// <summary>
+    /// The same fitted fields restricted to <paramref name="names"/> (kept in this vocabulary's order): what a per-field
+    /// ablation trains on. The vocabularies and scales stay those fitted on training, so a field keeps its rows and
+    /// indices whichever others are dropped. A name the data set does not have is an error that lists the ones it has.
+    /// </summary>
+    public FieldVocabulary Only(IReadOnlyCollection<string> names)
+    {
+        var unknown = names.Where(name => Fields.All(f => f.Name != name)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"unknown field {string.Join(", ", unknown.Select(n => $"'{n}'"))}; this data set has " +
+                                        (Fields.Count == 0 ? "no side field" : string.Join(", ", Fields.Select(f => f.Name))));
+        if (names.Count == 0) return None;
+        return new FieldVocabulary(Fields.Where(f => names.Contains(f.Name)).ToList(), sparse, dense, userIndices, profiles)
+            { userTable = userTable, items = items };
+    }
     public IEnumerable<FieldSpec> InGroup(FieldGroup group) => Fields.Where(f => f.Group == group);
     public Vocabulary Sparse(string name) => sparse[name];
     /// <summary>The training mean and standard deviation a dense field is standardized with ((x − mean) / std).</summary>

@@ -45,9 +45,10 @@ public sealed record ProtocolStatistics(
         {
             var s = samples[i];
             labels[i] = s.Label;
-            recency[i] = maxLength + 1 - CandidatePosition(s, maxLength) ?? 0;  // latest occurrence last in the window → maxLength
+            var position = CandidatePosition(s, maxLength);
+            recency[i] = maxLength + 1 - position ?? 0;  // latest occurrence last in the window → maxLength
             count[i] = CandidateOccurrences(s, maxLength);
-            bool inHistory = count[i] > 0;
+            bool inHistory = position is not null;  // as CandidateInHistory reads it
             bool unseen = vocabulary.Items.IndexOf(s.Item) == Vocabulary.OutOfVocabulary;
             if (s.Label == 1f) { positives++; positivesInHistory += inHistory ? 1 : 0; unseenPositives += unseen ? 1 : 0; }
             else { negatives++; negativesInHistory += inHistory ? 1 : 0; unseenNegatives += unseen ? 1 : 0; }
@@ -70,7 +71,7 @@ public sealed record ProtocolStatistics(
         return at >= from ? sample.HistoryLength - at : null;
     }
 
-    /// <summary>Whether the candidate is among the items of its window, for every sample: the strata of <see cref="CandidateStrata"/>.</summary>
+    /// <summary>Whether the candidate is among the items of its window, for every sample: the strata of <see cref="DeepInterest.Training.CandidateStrata"/>.</summary>
     public static bool[] CandidateInHistory(IReadOnlyList<CtrSample> samples, int maxLength) =>
         samples.Select(s => CandidatePosition(s, maxLength) is not null).ToArray();
 
