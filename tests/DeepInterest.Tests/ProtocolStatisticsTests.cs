@@ -2,10 +2,11 @@ using System.Text.Json;
 using DeepInterest.Data;
 using DeepInterest.Metrics;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace DeepInterest.Tests;
 
-public class ProtocolStatisticsTests
+public class ProtocolStatisticsTests(ITestOutputHelper output)
 {
     private static CtrSample Sample(long[] history, long item, float label) => new()
     {
@@ -105,5 +106,44 @@ public class ProtocolStatisticsTests
     {
         Assert.Contains("positives and negatives", Assert.Throws<ArgumentException>(() => ProtocolStatistics.Measure("x", Test[..4], Vocab, 2)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => ProtocolStatistics.Measure("x", Test, Vocab, 0));
+    }
+
+    /// <summary>
+    /// Raw Amazon reviews in the real layout (one JSON object per line), 80 reviewers with 14 reviews each, a quarter of
+    /// them re-reviewing an item they reviewed before: the shared head has one reviewer with two reviews, so this is
+    /// where issue 10's "candidate in history" check runs for the Amazon loader. The default rule must give it no edge;
+    /// the old rule must (so the fixture has repeats to leak).
+    /// </summary>
+    [Fact]
+    public void AmazonReviewsThroughTheProtocolGiveCandidateInHistoryNoEdge()
+    {
+        using var dir = new TempFolder();
+        var random = new Random(11);
+        var lines = new System.Text.StringBuilder();
+        for (int reviewer = 0; reviewer < 80; reviewer++)
+        {
+            var reviewed = new List<int>();
+            for (int k = 0; k < 14; k++)
+            {
+                int item = reviewed.Count > 3 && random.NextDouble() < 0.25 ? reviewed[random.Next(reviewed.Count)] : random.Next(60);
+                reviewed.Add(item);
+                lines.Append($"{{\"reviewerID\": \"U{reviewer}\", \"asin\": \"B{item:D4}\", \"overall\": 5.0, ")
+                     .Append($"\"unixReviewTime\": {1_370_131_200 + reviewer * 3_600 + k * 86_400}}}\n");
+            }
+        }
+        dir.Write("reviews_Electronics_5.json", lines.ToString());
+
+        ProtocolStatistics Measure(NegativeRule rule)
+        {
+            var data = DatasetCatalog.Load("amazon-electronics", dir.Path, seed: 1, new DatasetOptions { Negatives = rule });
+            return ProtocolStatistics.Measure("amazon-electronics", data.Test, data.Vocabulary, maxLength: 50);
+        }
+        var matched = Measure(NegativeRule.RepeatMatched);
+        var old = Measure(NegativeRule.NeverInteracted);
+        output.WriteLine($"repeat-matched: {matched}\nnever-interacted: {old}");
+        Assert.True(matched.PositiveCandidateInHistory > 0.1, $"the fixture must have repeats: {matched}");
+        Assert.Equal(matched.PositiveCandidateInHistory, matched.NegativeCandidateInHistory, 12);
+        Assert.Equal(0.5, matched.CandidateInHistoryAuc, 12);
+        Assert.True(old.CandidateInHistoryAuc > 0.52);
     }
 }
