@@ -88,7 +88,7 @@ internal static class CompareCommand
         {
             throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
-        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s)[/]");
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s{(data.Stages is { } stages ? $": {stages}" : "")})[/]");
         if (features is not null)
         {
             try { data = data.WithOnlyFields(features); }
