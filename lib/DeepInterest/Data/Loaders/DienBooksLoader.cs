@@ -65,7 +65,8 @@ public static class DienBooksLoader
             });
         var reviewTimes = ReadReviewTimes(reviewsPath, users, items, tally);
         var joined = new TimeJoin(reviewTimes, reader.Chunks);
-        var (realTrain, realTest) = (joined.Apply(train), joined.Apply(test));
+        joined.Count(train);
+        joined.Count(test);
         var share = joined.Steps == 0 ? 0 : (double)joined.Unmatched / joined.Steps;
         var counts = $"{joined.Missing:N0} of {joined.Steps:N0} history steps without a review time, {joined.OutOfOrder:N0} earlier than the step before";
         if (share > MaxUnmatchedTimeShare)
@@ -73,18 +74,20 @@ public static class DienBooksLoader
             {
                 Times = TimeKind.Index, TimesNote = $"{ReviewsInfoName} does not fit these samples ({counts}): history step i has time i",
             });
-        joined.Commit();
-        return new DienBooksData(realTrain, realTest, users, items, categories, tally.Finish() with
+        return new DienBooksData(joined.Apply(train), joined.Apply(test), users, items, categories, tally.Finish() with
         {
             Times = TimeKind.Real, TimesNote = $"review times from {ReviewsInfoName}: {counts}, such steps take their neighbour's time",
         });
     }
 
-    /// <summary>reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know.</summary>
-    private static Dictionary<(long User, long Item), long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
+    /// <summary>
+    /// reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know, keyed by
+    /// <see cref="ReviewKey"/> (one 64-bit key per pair keeps the table small on the full data).
+    /// </summary>
+    private static Dictionary<long, long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
     {
         tally.AddFile(path);
-        var times = new Dictionary<(long, long), long>();
+        var times = new Dictionary<long, long>();
         TextFiles.ForEachLine(path, null, (line, number) =>
         {
             tally.RowsRead++;
@@ -96,48 +99,58 @@ public static class DienBooksLoader
                 return;
             }
             if (!users.TryGetId(text[f[0]], out long user) || !items.TryGetId(text[f[1]], out long item)) { tally.RowsFiltered++; return; }
-            var key = (user, item);
+            long key = ReviewKey(user, item);
             times[key] = times.TryGetValue(key, out long seen) ? Math.Min(seen, time) : time;
         });
         return times;
     }
 
     /// <summary>
-    /// Gives samples their review times, counting the steps that had to borrow a neighbour's. The times are written to a
-    /// copy of each chunk's time array and only <see cref="Commit"/> puts them in place (until then the samples keep
-    /// their step indices, which a refused join leaves as they are).
+    /// A (user, item) pair as one key: both are ids of an <see cref="IdTable"/>, below 2^31, so user·2^32 + item is unique;
+    /// times an odd constant (a bijection of 64-bit numbers) so that the key's hash, its two halves XORed, spreads.
     /// </summary>
-    private sealed class TimeJoin(Dictionary<(long User, long Item), long> reviewTimes, IReadOnlyList<StepChunk> chunks)
+    private static long ReviewKey(long user, long item) => unchecked((user << 32 | item) * (long)0x9E3779B97F4A7C15UL);
+
+    /// <summary>
+    /// Gives samples their review times, counting the steps that had to borrow a neighbour's. <see cref="Count"/> only
+    /// counts (so a refused join leaves the step indices untouched); <see cref="Apply"/> then writes the times over the
+    /// step indices in the flat arrays and gives each sample its candidate time.
+    /// </summary>
+    private sealed class TimeJoin(Dictionary<long, long> reviewTimes, IReadOnlyList<StepChunk> chunks)
     {
         public long Steps, Missing, OutOfOrder;
         public long Unmatched => Missing + OutOfOrder;
-        private readonly Dictionary<StepStore, (StepChunk Chunk, long[] Times)> joined =
-            chunks.ToDictionary(c => c.Store, c => (c, new long[c.Times.Length]), ReferenceEqualityComparer.Instance as IEqualityComparer<StepStore>);
+        private readonly Dictionary<StepStore, StepChunk> chunkOf = chunks.ToDictionary(c => c.Store, ReferenceEqualityComparer.Instance as IEqualityComparer<StepStore>);
 
-        public List<CtrSample> Apply(IReadOnlyList<CtrSample> samples) => samples.Select(Apply).ToList();
-
-        private CtrSample Apply(CtrSample sample)
+        public void Count(IReadOnlyList<CtrSample> samples)
         {
-            var (store, start, n) = sample.Window;
-            var times = joined[store].Times.AsSpan(start, n);
-            var history = sample.HistoryItems;
-            long previous = 0;   // leading steps without a time borrow the first found
-            for (int i = 0; i < n; i++)
-                if (reviewTimes.TryGetValue((sample.User, history[i]), out long first)) { previous = first; break; }
-            Steps += n;
-            for (int i = 0; i < n; i++)
-            {
-                if (!reviewTimes.TryGetValue((sample.User, history[i]), out long t)) { Missing++; t = previous; }
-                else if (t < previous) { OutOfOrder++; t = previous; }
-                times[i] = previous = t;
-            }
-            return sample with { Time = n == 0 ? 0 : times[^1] };
+            foreach (var sample in samples) Join(sample, default, count: true);
         }
 
-        /// <summary>Puts the joined times in place of the step indices.</summary>
-        public void Commit()
+        public List<CtrSample> Apply(IReadOnlyList<CtrSample> samples) => samples.Select(sample =>
         {
-            foreach (var (chunk, times) in joined.Values) times.CopyTo(chunk.Times, 0);
+            var (store, start, n) = sample.Window;
+            var times = chunkOf[store].Times.AsSpan(start, n);
+            Join(sample, times, count: false);
+            return sample with { Time = n == 0 ? 0 : times[^1] };
+        }).ToList();
+
+        /// <summary>The joined times of the sample's history: counted, or written to <paramref name="times"/>.</summary>
+        private void Join(CtrSample sample, Span<long> times, bool count)
+        {
+            var history = sample.HistoryItems;
+            int n = history.Length;
+            long previous = 0;   // leading steps without a time borrow the first found
+            for (int i = 0; i < n; i++)
+                if (reviewTimes.TryGetValue(ReviewKey(sample.User, history[i]), out long first)) { previous = first; break; }
+            if (count) Steps += n;
+            for (int i = 0; i < n; i++)
+            {
+                if (!reviewTimes.TryGetValue(ReviewKey(sample.User, history[i]), out long t)) { if (count) Missing++; t = previous; }
+                else if (t < previous) { if (count) OutOfOrder++; t = previous; }
+                previous = t;
+                if (!count) times[i] = t;
+            }
         }
     }
 
