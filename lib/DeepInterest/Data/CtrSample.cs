@@ -128,8 +128,16 @@ internal sealed record StepStore(Steps<long> Items, Steps<long> Categories, Step
     public static StepStore Empty { get; } = new(default, default, default, default, default);
 
     /// <summary>The longest of the arrays (they are all this long in a timeline; a sample built from arrays may differ).</summary>
-    public int Length => new[] { Items.Length, Categories.Length, Times.Length, NegativeItems.Length, NegativeCategories.Length }
-        .Concat(Codes?.Values.Select(v => v.Length) ?? []).Concat(Values?.Values.Select(v => v.Length) ?? []).Max();
+    public int Length
+    {
+        get   // checked for every sample built: no allocation
+        {
+            int n = Math.Max(Math.Max(Items.Length, Categories.Length), Math.Max(Times.Length, Math.Max(NegativeItems.Length, NegativeCategories.Length)));
+            if (Codes is not null) foreach (var codes in Codes.Values) n = Math.Max(n, codes.Length);
+            if (Values is not null) foreach (var values in Values.Values) n = Math.Max(n, values.Length);
+            return n;
+        }
+    }
 }
 
 internal static class StepWindows
