@@ -30,6 +30,42 @@ internal static class UserInput
         },
     };
 
+    /// <summary><c>--max-steps N</c>: stop training after N optimizer steps in all (N ≥ 1); absent, no cap.</summary>
+    public static Option<int?> MaxSteps() => new("--max-steps")
+    {
+        Description = "stop each model's training after this many optimizer steps in all (default: no cap; for measuring on large data)",
+        HelpName = "N",
+        CustomParser = result =>
+        {
+            var token = result.Tokens[^1].Value;
+            if (int.TryParse(token, out int value) && value >= 1) return value;
+            result.AddError($"--max-steps: expected a whole number of at least 1, got '{token}'");
+            return null;
+        },
+    };
+
+    /// <summary><c>--format taobao|dien-books</c>: the file format <c>data generate</c> writes a stand-in in.</summary>
+    public static Option<GeneratedFormat> GeneratedFormat()
+    {
+        var names = new Dictionary<string, GeneratedFormat>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["taobao"] = Data.GeneratedFormat.Taobao, ["dien-books"] = Data.GeneratedFormat.DienBooks,
+        };
+        return new Option<GeneratedFormat>("--format")
+        {
+            Description = "file format: taobao (UserBehavior.csv, one line per event) or dien-books (DIEN's Amazon Books files, one line per sample)",
+            HelpName = string.Join("|", names.Keys),
+            Required = true,
+            CustomParser = result =>
+            {
+                var token = result.Tokens[^1].Value;
+                if (names.TryGetValue(token, out var format)) return format;
+                result.AddError($"--format: unknown format '{token}'; expected one of: {string.Join(", ", names.Keys)}");
+                return default;
+            },
+        };
+    }
+
     /// <summary><c>--seed</c>: any integer (it seeds the data, the initialisation and the shuffles).</summary>
     public static Option<int> Seed() =>
         WholeNumber("--seed", "seed for data, initialisation and shuffling", new TrainerConfig().Seed, minimum: int.MinValue);

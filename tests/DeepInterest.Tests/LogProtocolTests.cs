@@ -82,7 +82,7 @@ public class LogProtocolTests
         return [.. log];
     }
 
-    private static bool InHistory(CtrSample s) => Array.IndexOf(s.HistoryItems, s.Item) >= 0;
+    private static bool InHistory(CtrSample s) => s.HistoryItems.Span.IndexOf(s.Item) >= 0;
 
     [Fact]
     public void RepeatMatchedNegativesAreInTheirHistoryAsOftenAsPositives()

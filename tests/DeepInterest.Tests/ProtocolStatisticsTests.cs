@@ -39,7 +39,7 @@ public class ProtocolStatisticsTests(ITestOutputHelper output)
         Assert.Equal(0.25, stats.NegativeCandidateInHistory);
         // Pairs (positive, negative): 2·3 wins, 2·1 + 2·3 ties, 2·1 losses → (6 + 4) / 16.
         Assert.Equal(0.625, stats.CandidateInHistoryAuc, 12);
-        var rule = Test.Select(s => Array.IndexOf(s.HistoryItems, s.Item, Math.Max(0, s.HistoryLength - 2)) >= 0 ? 1.0 : 0.0).ToList();
+        var rule = Test.Select(s => s.HistoryItems.Span[Math.Max(0, s.HistoryLength - 2)..].IndexOf(s.Item) >= 0 ? 1.0 : 0.0).ToList();
         Assert.Equal(CtrMetrics.Auc(rule, Test.Select(s => s.Label).ToList()), stats.CandidateInHistoryAuc, 12);
         Assert.Equal(0.25, stats.UnseenPositive);
         Assert.Equal(0.25, stats.UnseenNegative);

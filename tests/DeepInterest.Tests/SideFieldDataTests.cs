@@ -27,8 +27,8 @@ public class SideFieldDataTests
                 HistoryCategories = Enumerable.Range(0, len).Select(i => 1L + (u + i) % 3).ToArray(),
                 HistoryTimes = Enumerable.Range(0, len).Select(i => 1_704_067_200L + u * Hour + i).ToArray(),
                 Item = 10 + u % 7, Category = 1 + u % 3, Time = 1_704_067_200L + u * Hour + Day, Label = u % 2,
-                HistoryCodes = new Dictionary<string, long[]> { ["behavior_type"] = Enumerable.Range(0, len).Select(i => (long)((u + i) % 3)).ToArray() },
-                HistoryValues = new Dictionary<string, float[]> { ["rating"] = Enumerable.Range(0, len).Select(i => 1f + (u + i) % 5 + ratingShift).ToArray() },
+                HistoryCodes = new Dictionary<string, Steps<long>> { ["behavior_type"] = Enumerable.Range(0, len).Select(i => (long)((u + i) % 3)).ToArray() },
+                HistoryValues = new Dictionary<string, Steps<float>> { ["rating"] = Enumerable.Range(0, len).Select(i => 1f + (u + i) % 5 + ratingShift).ToArray() },
             });
         }
         return samples;
@@ -100,7 +100,7 @@ public class SideFieldDataTests
     public void NotANumberInADenseFieldIsAClearError()
     {
         var train = Samples(10);
-        train[3] = train[3] with { HistoryValues = new Dictionary<string, float[]> { ["rating"] = [.. train[3].HistoryValues!["rating"][..^1], float.NaN] } };
+        train[3] = train[3] with { HistoryValues = new Dictionary<string, Steps<float>> { ["rating"] = [.. train[3].HistoryValues!["rating"][..^1], float.NaN] } };
         var error = Assert.Throws<InvalidDataException>(() => new CtrDataset("fields", train, [], Samples(2, 10), fields: All(12)));
         Assert.Contains("per-step field 'rating': sample of user 3", error.Message);
         Assert.Contains("NaN at history position 3", error.Message);

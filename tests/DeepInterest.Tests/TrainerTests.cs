@@ -151,6 +151,36 @@ public class TrainerTests(ITestOutputHelper output)
         Assert.Equal(a.History.Select(e => e.TrainLoss), b.History.Select(e => e.TrainLoss));
     }
 
+    [Theory]
+    [InlineData(3, 1)]    // inside the first epoch
+    [InlineData(7, 2)]    // the cap falls in the second epoch
+    public void MaxStepsStopsAfterThatManyStepsInAll(int maxSteps, int epochs)
+    {
+        var data = TinyCtrData.Create();
+        var config = Quick with { Epochs = 5, BatchSize = 200, MaxSteps = maxSteps, ProgressEvery = 1 };
+        int stepsPerEpoch = (data.Train.Count + config.BatchSize - 1) / config.BatchSize;
+        Assert.True(stepsPerEpoch is > 3 and < 7, $"the cases assume 4 to 6 steps per epoch, the tiny task has {stepsPerEpoch}");
+        using var model = new MeanPoolCtrModel(MeanPoolCtrModel.Space(data));
+        var reports = new List<TrainingProgress>();
+        var trainer = new Trainer(config);
+
+        var result = trainer.Fit(model, data, new SynchronousProgress(reports.Add));
+
+        Assert.Equal(maxSteps, reports.Count);   // one report per step with ProgressEvery 1
+        Assert.Equal(epochs, result.History.Count);
+        Assert.Equal(maxSteps - (epochs - 1) * stepsPerEpoch, reports[^1].Step);
+        Assert.All(result.History, e => Assert.False(double.IsNaN(e.ValidationAuc)));
+    }
+
+    [Fact]
+    public void AStepCapBelowOneIsRejected() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(Quick with { MaxSteps = 0 }));
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
     [Fact]
     public void EarlyStoppingRestoresTheBestEpochsWeights()
     {

@@ -16,6 +16,7 @@ internal static class CompareCommand
         var dataDir = UserInput.DataDirectory();
         var data = UserInput.DataSet(dataDir);
         var epochs = UserInput.WholeNumber("--epochs", "maximum epochs (early stopping on validation AUC)", new TrainerConfig().Epochs);
+        var maxSteps = UserInput.MaxSteps();
         var seed = UserInput.Seed();
         var seeds = UserInput.Seeds(seed);
         var device = UserInput.Device();
@@ -29,14 +30,14 @@ internal static class CompareCommand
         var features = UserInput.Features();
         var command = new Command("compare", "Train the models on one data set and compare AUC, GAUC, logloss and cost")
         {
-            models, data, dataDir, epochs, seed, seeds, device, batchSize, maxLength, embedding, output, negatives, minCount, features,
+            models, data, dataDir, epochs, maxSteps, seed, seeds, device, batchSize, maxLength, embedding, output, negatives, minCount, features,
         };
         command.SetAction(parse => Run(
             parse.GetValue(models)!, parse.GetValue(data)!, parse.GetValue(dataDir), parse.GetValue(output)!,
             parse.GetValue(seeds) is { Length: > 0 } several ? several : [parse.GetValue(seed)],  // absent --seeds reads as []
             new TrainerConfig
             {
-                Epochs = parse.GetValue(epochs), Device = parse.GetValue(device),
+                Epochs = parse.GetValue(epochs), MaxSteps = parse.GetValue(maxSteps), Device = parse.GetValue(device),
                 BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength),
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) },
@@ -59,7 +60,7 @@ internal static class CompareCommand
             var protocol = ProtocolStatistics.Measure(dataName, data.Test, data.Vocabulary, config.MaxLength);
             ReportProtocol(protocol, dataName, dataOptions, seed == seeds[0] ? Path.Combine(outDir, "protocol.json") : null);
             var trainer = new Trainer(config);
-            AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {seed}, ≤{config.Epochs} epochs, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]device {trainer.Device}, seed {seed}, ≤{config.Epochs} epochs{(config.MaxSteps is { } cap ? $" or {cap} steps" : "")}, batch {config.BatchSize}, history ≤{config.MaxLength}, embedding {options.EmbeddingDim}/field[/]");
             runs.Add(SeedRun.From(seed, data, Train(data, models, config, options)));
             if (seeds.Length > 1)
                 AnsiConsole.MarkupLineInterpolated($"[grey]seed {seed}: {string.Join(", ", runs[^1].Results.Select(r => $"{r.Model} AUC {r.Test.Auc:F4}"))}[/]");
@@ -87,7 +88,7 @@ internal static class CompareCommand
         {
             throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
-        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s)[/]");
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s{(data.Stages is { } stages ? $": {stages}" : "")})[/]");
         if (features is not null)
         {
             try { data = data.WithOnlyFields(features); }

@@ -5,13 +5,17 @@ using Spectre.Console;
 
 namespace DeepInterest.Cli.Commands;
 
-/// <summary><c>data list</c> and <c>data download NAME [--dir DIR]</c>: the real data sets and how to get them.</summary>
+/// <summary>
+/// <c>data list</c> and <c>data download NAME [--dir DIR]</c>: the real data sets and how to get them;
+/// <c>data generate --format F --events N --out DIR</c>: a large stand-in in a real data set's format.
+/// </summary>
 internal static class DataCommand
 {
     public static Command Create() => new("data", "List and download the real data sets (data/README.md, \"Real data sets\")")
     {
         ListCommand(),
         DownloadCommand(),
+        GenerateCommand(),
     };
 
     private static Command ListCommand()
@@ -28,6 +32,32 @@ internal static class DataCommand
         var command = new Command("download", "Download a data set, verify its checksums and unpack it (Taobao: prints the manual steps)") { name, dir };
         command.SetAction((parse, cancellation) => Download(parse.GetValue(name)!, parse.GetValue(dir), cancellation));
         return command;
+    }
+
+    private static Command GenerateCommand()
+    {
+        var format = UserInput.GeneratedFormat();
+        var events = UserInput.WholeNumber("--events", "lines to write: events (taobao) or sample lines (dien-books)", 1_000_000);
+        var output = UserInput.OutputFolder("--out", "folder to write the files into (created if needed)");
+        output.Required = true;
+        var seed = UserInput.Seed();
+        var command = new Command("generate", "Write a large stand-in in a real data set's file format, for measuring load time and memory (data/README.md)")
+        {
+            format, events, output, seed,
+        };
+        command.SetAction(parse => Generate(parse.GetValue(format), parse.GetValue(events), parse.GetValue(output)!, parse.GetValue(seed)));
+        return command;
+    }
+
+    private static int Generate(GeneratedFormat format, int events, string folder, int seed)
+    {
+        UserInput.RequireWritableFolder("--out", folder);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var files = FileGenerator.Write(format, folder, events, seed);
+        foreach (var file in files)
+            AnsiConsole.MarkupLineInterpolated($"[grey]wrote {file} ({new FileInfo(file).Length / (1024.0 * 1024):F1} MiB)[/]");
+        AnsiConsole.MarkupLineInterpolated($"[grey]{events:N0} {(format == GeneratedFormat.Taobao ? "events" : "sample lines")}, seed {seed}, in {clock.Elapsed.TotalSeconds:F1} s[/]");
+        return 0;
     }
 
     private static int List()

@@ -72,7 +72,7 @@ public sealed class Batch : IDisposable
         {
             var s = samples[row];
             t = Math.Max(t, Math.Min(s.HistoryLength, maxLength));
-            hasRelevance &= s.Relevance is not null;
+            hasRelevance &= s.HasRelevance;
             hasProbability &= s.ClickProbability is not null;
         }
         var hi = new long[b * t]; var hc = new long[b * t]; var ht = new long[b * t];
@@ -87,13 +87,13 @@ public sealed class Batch : IDisposable
             int row = rows[r];
             var s = samples[row];
             int len = Math.Min(s.HistoryLength, maxLength), from = s.HistoryLength - len, pad = t - len;
-            long at = indexed.Offsets[row + 1] - len;  // the index holds the most recent behaviours, ending at the next offset
+            long at = indexed.Ends[row] - len;  // the index holds the most recent behaviours, ending at the sample's end
             int dst = r * t + pad;
             Array.Copy(indexed.HistoryItems, at, hi, dst, len);
             Array.Copy(indexed.HistoryCategories, at, hc, dst, len);
-            Array.Copy(s.HistoryTimes, from, ht, dst, len);
+            s.HistoryTimes.CopyLast(len, ht, dst);
             Array.Fill(mask, true, dst, len);
-            if (indexed.NegativeItems is { } negativeItems && indexed.NegativeCategories is { } negativeCategories)
+            if (indexed.NegativeItems is { } negativeItems && indexed.NegativeCategories is { } negativeCategories && IndexedSamples.HasNegatives(s))
             {
                 Array.Copy(negativeItems, at, ni, dst, len);
                 Array.Copy(negativeCategories, at, nc, dst, len);
@@ -160,7 +160,7 @@ public sealed class Batch : IDisposable
         for (int r = 0; r < rows.Length; r++)
         {
             int len = Math.Min(indexed.Samples[rows[r]].HistoryLength, maxLength);
-            Array.Copy(flat, indexed.Offsets[rows[r] + 1] - len, padded, r * t + t - len, len);
+            Array.Copy(flat, indexed.Ends[rows[r]] - len, padded, r * t + t - len, len);
         }
         return padded;
     }

@@ -24,6 +24,8 @@ public sealed class CtrDataset
     public IReadOnlyList<Behavior>? Log { get; init; }
     /// <summary>Whether the samples' times are clock times or step indices (DIEN's Amazon Books without reviews-info).</summary>
     public TimeKind Times { get; init; } = TimeKind.Real;
+    /// <summary>How long the stages of building it took, for the real behaviour logs ("read …, samples …, split and vocabularies …"), else null.</summary>
+    public string? Stages { get; internal set; }
 
     /// <param name="vocabulary">How the vocabularies are built; null = <see cref="VocabularyConfig"/>'s defaults.</param>
     /// <param name="fields">Where the side fields come from; null = none (<see cref="FieldSources.None"/>).</param>

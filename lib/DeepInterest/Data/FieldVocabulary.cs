@@ -131,14 +131,14 @@ public sealed class FieldVocabulary
                 AddDense(name, FieldGroup.Context, Standardization(training.Select(s => (ContextNumber(s, name), s, -1)), name));
         if (sources.Steps)
         {
-            foreach (var name in training.SelectMany(s => s.HistoryCodes?.Keys ?? []).Distinct().Order(StringComparer.Ordinal))
+            foreach (var name in training.SelectMany(s => s.StepCodeNames).Distinct().Order(StringComparer.Ordinal))
             {
                 var counter = new Vocabulary.Counter(config.MinCount);
                 foreach (var s in training)
                     foreach (var code in StepCodes(s, name)) counter.Add(code, s.User);
                 AddSparse(name, FieldGroup.Behavior, counter.ToVocabulary());
             }
-            foreach (var name in training.SelectMany(s => s.HistoryValues?.Keys ?? []).Distinct().Order(StringComparer.Ordinal))
+            foreach (var name in training.SelectMany(s => s.StepValueNames).Distinct().Order(StringComparer.Ordinal))
                 AddDense(name, FieldGroup.Behavior, Standardization(training.SelectMany(s => StepValues(s, name).Select((x, i) => (x, s, i))), name));
         }
         var items = Table(sources.Items, "item", FieldGroup.Candidate, s => s.HistoryItems.Append(s.Item));
@@ -152,18 +152,18 @@ public sealed class FieldVocabulary
             : throw new InvalidDataException($"sample of user {s.User} at time {s.Time} has no context field '{name}', which the training samples have");
 
     /// <summary>The sample's raw codes of a per-step sparse field, or a clear error when it lacks them.</summary>
-    internal static long[] StepCodes(CtrSample s, string name) =>
-        s.HistoryCodes is { } codes && codes.TryGetValue(name, out var values)
+    internal static Steps<long> StepCodes(CtrSample s, string name) =>
+        s.StepCodes(name) is { } values
             ? Aligned(s, name, values)
             : throw new InvalidDataException($"sample of user {s.User} at time {s.Time} has no per-step field '{name}', which the training samples have");
 
     /// <summary>The sample's values of a per-step dense field, or a clear error when it lacks them.</summary>
-    internal static float[] StepValues(CtrSample s, string name) =>
-        s.HistoryValues is { } all && all.TryGetValue(name, out var values)
+    internal static Steps<float> StepValues(CtrSample s, string name) =>
+        s.StepValues(name) is { } values
             ? Aligned(s, name, values)
             : throw new InvalidDataException($"sample of user {s.User} at time {s.Time} has no per-step field '{name}', which the training samples have");
 
-    private static T[] Aligned<T>(CtrSample s, string name, T[] values) => values.Length == s.HistoryLength
+    private static Steps<T> Aligned<T>(CtrSample s, string name, Steps<T> values) => values.Length == s.HistoryLength
         ? values
         : throw new InvalidDataException($"sample of user {s.User} at time {s.Time}: per-step field '{name}' has {values.Length} values for {s.HistoryLength} behaviours");
 

@@ -1,15 +1,17 @@
 namespace DeepInterest.Data;
 
 /// <summary>
-/// Samples with every raw id looked up in the vocabulary once: flat int64 index arrays (histories back to back, each cut
-/// to its <see cref="MaxLength"/> most recent behaviours, sample <c>i</c>'s at <c>[Offsets[i], Offsets[i + 1])</c>)
-/// plus the candidates' indices. Built once per data split, so
+/// Samples with every raw id looked up in the vocabulary once. Histories are not copied per sample: the kept parts of
+/// the timelines the samples are windows of (<see cref="CtrSample"/>) are indexed once into flat int64 arrays, as
+/// segments (a window that overlaps or touches the previous one of the same timeline extends its segment), and sample
+/// <c>i</c>'s <see cref="MaxLength"/> most recent behaviours end at <c>Ends[i]</c>. So memory grows with the events of
+/// the split's timelines, not with samples × history length. Built once per data split, so
 /// <see cref="Batch.Collate(IndexedSamples, ReadOnlySpan{int}, int, TorchSharp.torch.Device?)"/> only copies numbers for
 /// every batch of every epoch instead of hashing every id again. Unknown ids are <see cref="Vocabulary.OutOfVocabulary"/>.
 /// </summary>
 public sealed class IndexedSamples
 {
-    private IndexedSamples(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength, long[] offsets, long[] historyItems,
+    private IndexedSamples(IReadOnlyList<CtrSample> samples, FeatureVocabulary vocabulary, int maxLength, long[] ends, long[] historyItems,
         long[] historyCategories, long[]? negativeItems, long[]? negativeCategories, long[] items, long[] categories,
         Dictionary<string, long[]> stepCodes, Dictionary<string, float[]> stepValues, Dictionary<string, long[]> sampleCodes,
         Dictionary<string, float[]> sampleValues)
@@ -21,7 +23,7 @@ public sealed class IndexedSamples
         Samples = samples;
         Vocabulary = vocabulary;
         MaxLength = maxLength;
-        Offsets = offsets;
+        Ends = ends;
         HistoryItems = historyItems;
         HistoryCategories = historyCategories;
         NegativeItems = negativeItems;
@@ -36,11 +38,12 @@ public sealed class IndexedSamples
     public int Count => Samples.Count;
     /// <summary>Most recent behaviours kept per history; batches may cut to this or fewer.</summary>
     public int MaxLength { get; }
-    /// <summary>(N + 1) start of each sample's history in the flat arrays.</summary>
-    public long[] Offsets { get; }
+    /// <summary>(N) where each sample's history ends in the flat arrays: its kept behaviours are the min(length, <see cref="MaxLength"/>) before.</summary>
+    public long[] Ends { get; }
+    /// <summary>The indexed segments of the timelines, back to back.</summary>
     public long[] HistoryItems { get; }
     public long[] HistoryCategories { get; }
-    /// <summary>Aligned with the histories, 0 (padding) for samples without a negative history; null when no sample has one.</summary>
+    /// <summary>Aligned with the histories; null when no sample has a negative history (a sample without one reads 0, padding).</summary>
     public long[]? NegativeItems { get; }
     public long[]? NegativeCategories { get; }
     public long[] Items { get; }
@@ -57,6 +60,9 @@ public sealed class IndexedSamples
     /// <summary>(N) per sample: each dense user, context and candidate field's standardized value, by name.</summary>
     public IReadOnlyDictionary<string, float[]> SampleValues { get; }
 
+    /// <summary>A piece of one timeline, indexed once, with where it starts in the flat arrays.</summary>
+    private sealed record Segment(StepStore Store, int From, int To, long At);
+
     /// <summary>
     /// Looks every id of <paramref name="samples"/> up in <paramref name="vocabulary"/>, once, keeping each history's
     /// <paramref name="maxLength"/> most recent behaviours (what batches cut to that length use). Checks, once, that
@@ -68,37 +74,46 @@ public sealed class IndexedSamples
         ArgumentNullException.ThrowIfNull(vocabulary);
         if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "maximum history length must be at least 1");
         int n = samples.Count;
-        var offsets = new long[n + 1];
+        // Segments: each sample's kept window [to − len, to) joins the open segment of its timeline when it overlaps or touches it.
+        var segments = new List<Segment>();
+        var open = new Dictionary<StepStore, int>(ReferenceEqualityComparer.Instance);
+        var segmentOf = new int[n];
+        var ends = new long[n];
         bool anyNegatives = false;
         for (int i = 0; i < n; i++)
         {
-            offsets[i + 1] = offsets[i] + Math.Min(samples[i].HistoryLength, maxLength);
-            anyNegatives |= HasNegatives(samples[i]);
+            var s = samples[i];
+            var (store, start, length) = s.Window;
+            int len = Math.Min(length, maxLength), to = start + length, from = to - len;
+            anyNegatives |= HasNegatives(s);
+            CheckTimes(s, i, len);
+            if (open.TryGetValue(store, out int k) && segments[k].From <= from && from <= segments[k].To)
+                segments[k] = segments[k] with { To = Math.Max(segments[k].To, to) };
+            else
+            {
+                open[store] = k = segments.Count;
+                segments.Add(new Segment(store, from, to, 0));
+            }
+            segmentOf[i] = k;
+            ends[i] = to;   // relative to the store for now
         }
-        long total = offsets[n];
-        var hi = new long[total]; var hc = new long[total];
-        var ni = anyNegatives ? new long[total] : null; var nc = anyNegatives ? new long[total] : null;
+        long total = 0;
+        for (int k = 0; k < segments.Count; k++)
+        {
+            segments[k] = segments[k] with { At = total };
+            total += segments[k].To - segments[k].From;
+        }
+        for (int i = 0; i < n; i++) ends[i] += segments[segmentOf[i]].At - segments[segmentOf[i]].From;
+
+        var hi = Flat(segments, total, st => st.Items, vocabulary.Items.IndexOf);
+        var hc = Flat(segments, total, st => st.Categories, vocabulary.Categories.IndexOf);
+        var ni = anyNegatives ? Flat(segments, total, st => st.NegativeItems, vocabulary.Items.IndexOf) : null;
+        var nc = anyNegatives ? Flat(segments, total, st => st.NegativeCategories, vocabulary.Categories.IndexOf) : null;
         var items = new long[n]; var categories = new long[n];
         for (int i = 0; i < n; i++)
         {
-            var s = samples[i];
-            long at = offsets[i];
-            int len = (int)(offsets[i + 1] - at), from = s.HistoryLength - len;
-            bool negatives = HasNegatives(s);
-            for (int k = 0; k < len; k++)
-            {
-                if (k > 0 && s.HistoryTimes[from + k] < s.HistoryTimes[from + k - 1])
-                    throw new InvalidDataException($"sample {i} (user {s.User}): history times must be non-decreasing, position {from + k} has {s.HistoryTimes[from + k]} after {s.HistoryTimes[from + k - 1]}");
-                hi[at + k] = vocabulary.Items.IndexOf(s.HistoryItems[from + k]);
-                hc[at + k] = vocabulary.Categories.IndexOf(s.HistoryCategories[from + k]);
-                if (negatives)
-                {
-                    ni![at + k] = vocabulary.Items.IndexOf(s.NegativeItems[from + k]);
-                    nc![at + k] = vocabulary.Categories.IndexOf(s.NegativeCategories[from + k]);
-                }
-            }
-            items[i] = vocabulary.Items.IndexOf(s.Item);
-            categories[i] = vocabulary.Categories.IndexOf(s.Category);
+            items[i] = vocabulary.Items.IndexOf(samples[i].Item);
+            categories[i] = vocabulary.Categories.IndexOf(samples[i].Category);
         }
         var stepCodes = new Dictionary<string, long[]>();
         var stepValues = new Dictionary<string, float[]>();
@@ -108,76 +123,77 @@ public sealed class IndexedSamples
         foreach (var field in fields.Fields)
         {
             bool sparse = field.Kind == FieldKind.Sparse;
+            string name = field.Name;
             if (field.Group == FieldGroup.Behavior)
             {
-                if (sparse) stepCodes[field.Name] = IndexSteps(samples, offsets, field.Name, fields.Sparse(field.Name));
-                else stepValues[field.Name] = StandardizeSteps(samples, offsets, field.Name, fields.Scale(field.Name));
+                if (sparse)
+                {
+                    foreach (var s in samples) FieldVocabulary.StepCodes(s, name);   // each sample has the field: a clear error otherwise
+                    var vocabularyOf = fields.Sparse(name);
+                    stepCodes[name] = Flat(segments, total, st => st.Codes![name], vocabularyOf.IndexOf);
+                }
+                else stepValues[name] = StandardizeSteps(samples, segments, total, ends, maxLength, name, fields.Scale(name));
             }
             else if (field.Group == FieldGroup.Candidate)  // a property of the item: the same lookup for candidate, history and negatives
             {
-                string name = field.Name;
                 if (sparse)
                 {
                     sampleCodes[name] = samples.Select(s => fields.ItemIndex(name, s.Item)).ToArray();
-                    stepCodes[Batch.HistoryKey(name)] = PerStep(samples, offsets, s => s.HistoryItems, id => fields.ItemIndex(name, id));
-                    stepCodes[Batch.NegativeKey(name)] = PerStep(samples, offsets, s => s.NegativeItems, id => fields.ItemIndex(name, id));
+                    stepCodes[Batch.HistoryKey(name)] = Flat(segments, total, st => st.Items, id => fields.ItemIndex(name, id));
+                    stepCodes[Batch.NegativeKey(name)] = Flat(segments, total, st => st.NegativeItems, id => fields.ItemIndex(name, id));
                 }
                 else
                 {
                     sampleValues[name] = samples.Select(s => fields.ItemValue(name, s.Item)).ToArray();
-                    stepValues[Batch.HistoryKey(name)] = PerStep(samples, offsets, s => s.HistoryItems, id => fields.ItemValue(name, id));
-                    stepValues[Batch.NegativeKey(name)] = PerStep(samples, offsets, s => s.NegativeItems, id => fields.ItemValue(name, id));
+                    stepValues[Batch.HistoryKey(name)] = Flat(segments, total, st => st.Items, id => fields.ItemValue(name, id));
+                    stepValues[Batch.NegativeKey(name)] = Flat(segments, total, st => st.NegativeItems, id => fields.ItemValue(name, id));
                 }
             }
-            else if (sparse) sampleCodes[field.Name] = samples.Select(s => fields.Index(field, s)).ToArray();
-            else sampleValues[field.Name] = samples.Select(s => fields.Value(field, s)).ToArray();
+            else if (sparse) sampleCodes[name] = samples.Select(s => fields.Index(field, s)).ToArray();
+            else sampleValues[name] = samples.Select(s => fields.Value(field, s)).ToArray();
         }
-        return new IndexedSamples(samples, vocabulary, maxLength, offsets, hi, hc, ni, nc, items, categories, stepCodes, stepValues, sampleCodes, sampleValues);
+        return new IndexedSamples(samples, vocabulary, maxLength, ends, hi, hc, ni, nc, items, categories, stepCodes, stepValues, sampleCodes, sampleValues);
     }
 
-    /// <summary>
-    /// A per-item field of each kept history step (or its negative), aligned with <see cref="HistoryItems"/>; 0 (padding)
-    /// where a sample has no negative history, as <see cref="NegativeItems"/> has there.
-    /// </summary>
-    private static T[] PerStep<T>(IReadOnlyList<CtrSample> samples, long[] offsets, Func<CtrSample, long[]> ids, Func<long, T> lookup)
+    /// <summary>The kept times must be non-decreasing: models read them from batches without checking (DSIN's sessions).</summary>
+    private static void CheckTimes(CtrSample s, int i, int len)
     {
-        var flat = new T[offsets[^1]];
-        for (int i = 0; i < samples.Count; i++)
+        var times = s.HistoryTimes.Span;
+        int from = times.Length - len;
+        for (int k = from + 1; k < times.Length; k++)
+            if (times[k] < times[k - 1])
+                throw new InvalidDataException($"sample {i} (user {s.User}): history times must be non-decreasing, position {k} has {times[k]} after {times[k - 1]}");
+    }
+
+    /// <summary>One per-step array of every segment, looked up, back to back; 0 (padding) where a timeline has none (no negatives).</summary>
+    private static T[] Flat<T>(List<Segment> segments, long total, Func<StepStore, Steps<long>> ids, Func<long, T> lookup)
+    {
+        var flat = new T[total];
+        foreach (var segment in segments)
         {
-            var row = ids(samples[i]);
-            if (row.Length != samples[i].HistoryLength) continue;
-            int len = (int)(offsets[i + 1] - offsets[i]), from = row.Length - len;
-            for (int k = 0; k < len; k++) flat[offsets[i] + k] = lookup(row[from + k]);
+            var row = ids(segment.Store);
+            for (int k = segment.From; k < Math.Min(segment.To, row.Length); k++) flat[segment.At + k - segment.From] = lookup(row[k]);
         }
         return flat;
     }
 
-    private static long[] IndexSteps(IReadOnlyList<CtrSample> samples, long[] offsets, string name, Vocabulary vocabulary)
+    /// <summary>A dense per-step field standardized; a value that is not finite is an error naming the sample whose kept history holds it.</summary>
+    private static float[] StandardizeSteps(IReadOnlyList<CtrSample> samples, List<Segment> segments, long total, long[] ends, int maxLength,
+        string name, (double Mean, double Std) scale)
     {
-        var flat = new long[offsets[^1]];
-        for (int i = 0; i < samples.Count; i++)
-        {
-            var codes = FieldVocabulary.StepCodes(samples[i], name);
-            int len = (int)(offsets[i + 1] - offsets[i]), from = codes.Length - len;
-            for (int k = 0; k < len; k++) flat[offsets[i] + k] = vocabulary.IndexOf(codes[from + k]);
-        }
-        return flat;
-    }
-
-    private static float[] StandardizeSteps(IReadOnlyList<CtrSample> samples, long[] offsets, string name, (double Mean, double Std) scale)
-    {
-        var flat = new float[offsets[^1]];
+        var flat = new float[total];
         for (int i = 0; i < samples.Count; i++)
         {
             var values = FieldVocabulary.StepValues(samples[i], name);
-            int len = (int)(offsets[i + 1] - offsets[i]), from = values.Length - len;
+            int len = Math.Min(values.Length, maxLength), from = values.Length - len;
             for (int k = 0; k < len; k++)
-            {
-                float x = values[from + k];
-                if (!float.IsFinite(x))
-                    throw new InvalidDataException($"per-step field '{name}': sample of user {samples[i].User} at time {samples[i].Time} has {x} at history position {from + k}; expected a finite number (missing values are not imputed)");
-                flat[offsets[i] + k] = (float)((x - scale.Mean) / scale.Std);
-            }
+                if (!float.IsFinite(values[from + k]))
+                    throw new InvalidDataException($"per-step field '{name}': sample of user {samples[i].User} at time {samples[i].Time} has {values[from + k]} at history position {from + k}; expected a finite number (missing values are not imputed)");
+        }
+        foreach (var segment in segments)
+        {
+            var row = segment.Store.Values![name];
+            for (int k = segment.From; k < segment.To; k++) flat[segment.At + k - segment.From] = (float)((row[k] - scale.Mean) / scale.Std);
         }
         return flat;
     }

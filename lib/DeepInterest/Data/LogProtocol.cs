@@ -113,28 +113,17 @@ public static class LogProtocol
         for (int i = 0; i < timeline.Length; i++)
             (negativeItems[i], negativeCategories[i]) = sampler.Sample(rng, own);
         var (codes, values) = Types(timeline, config.TypeField, typeCodes);
+        // history steps only (from..position−1): the candidate's own type would be its label's event
+        var store = new StepStore(items, categories, times, negativeItems, negativeCategories,
+            codes is null ? null : new Dictionary<string, Steps<long>> { [config.TypeField!.Name] = codes },
+            values is null ? null : new Dictionary<string, Steps<float>> { [config.TypeField!.Name] = values });
 
         for (int position = config.MinHistory; position < timeline.Length; position++)
         {
             int from = Math.Max(0, position - config.MaxHistory);
-            var positive = new CtrSample
-            {
-                User = user,
-                HistoryItems = items[from..position],
-                HistoryCategories = categories[from..position],
-                HistoryTimes = times[from..position],
-                NegativeItems = negativeItems[from..position],
-                NegativeCategories = negativeCategories[from..position],
-                Item = items[position],
-                Category = categories[position],
-                Time = times[position],
-                Label = 1f,
-                // history steps only (from..position−1): the candidate's own type would be its label's event
-                HistoryCodes = codes is null ? null : new Dictionary<string, long[]> { [config.TypeField!.Name] = codes[from..position] },
-                HistoryValues = values is null ? null : new Dictionary<string, float[]> { [config.TypeField!.Name] = values[from..position] },
-            };
+            var positive = new CtrSample(store, from, position - from, user, items[position], categories[position], times[position], 1f);
             var (negative, negativeCategory) = config.Negatives == NegativeRule.RepeatMatched
-                ? WindowNegative(rng, positive.HistoryItems, positive.HistoryCategories, positive.Item) ?? sampler.Sample(rng, own)
+                ? WindowNegative(rng, items.AsSpan(from, position - from), categories.AsSpan(from, position - from), positive.Item) ?? sampler.Sample(rng, own)
                 : sampler.Sample(rng, own);
             samples.Add(positive);
             samples.Add(positive with { Item = negative, Category = negativeCategory, Label = 0f });
@@ -146,10 +135,10 @@ public static class LogProtocol
     /// whose item is another one. Null when the positive is not in the window, or when every event of the window is
     /// the positive's item (then the negative comes from outside, the only case where the two differ).
     /// </summary>
-    private static (long Item, long Category)? WindowNegative(Random rng, long[] window, long[] windowCategories, long positive)
+    private static (long Item, long Category)? WindowNegative(Random rng, ReadOnlySpan<long> window, ReadOnlySpan<long> windowCategories, long positive)
     {
-        if (Array.IndexOf(window, positive) < 0) return null;
-        int others = window.Count(item => item != positive);
+        if (window.IndexOf(positive) < 0) return null;
+        int others = window.Length - window.Count(positive);
         if (others == 0) return null;
         int pick = rng.Next(others);
         for (int i = 0; i < window.Length; i++)

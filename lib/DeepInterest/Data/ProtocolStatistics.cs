@@ -67,7 +67,7 @@ public sealed record ProtocolStatistics(
     public static int? CandidatePosition(CtrSample sample, int maxLength)
     {
         int from = Math.Max(0, sample.HistoryLength - maxLength);
-        int at = Array.LastIndexOf(sample.HistoryItems, sample.Item);
+        int at = sample.HistoryItems.Span.LastIndexOf(sample.Item);
         return at >= from ? sample.HistoryLength - at : null;
     }
 

@@ -43,16 +43,18 @@ public sealed class Trainer
         // Looked up in the vocabulary once; every epoch's batches only copy indices.
         var train = IndexedSamples.Build(data.Train, data.Vocabulary, Config.MaxLength);
         var validationSplit = data.Validation.Count > 0 ? IndexedSamples.Build(data.Validation, data.Vocabulary, Config.MaxLength) : null;
-        for (int epoch = 1; epoch <= Config.Epochs; epoch++)
+        int stepsLeft = Config.MaxSteps ?? int.MaxValue;
+        for (int epoch = 1; epoch <= Config.Epochs && stepsLeft > 0; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            double trainLoss = TrainEpoch(model, optimizer, train, epoch, progress, ct);
+            var (trainLoss, epochSamples, epochSteps) = TrainEpoch(model, optimizer, train, epoch, stepsLeft, progress, ct);
+            stepsLeft -= epochSteps;
             double epochTrainingSeconds = epochClock.Elapsed.TotalSeconds;
             MetricReport? validation = validationSplit is null ? null : CtrMetrics.Evaluate(Predict(model, validationSplit));
             history.Add(new EpochRecord(epoch, trainLoss, validation?.Auc ?? double.NaN, validation?.Gauc ?? double.NaN,
-                validation?.LogLoss ?? double.NaN, epochClock.Elapsed.TotalSeconds, data.Train.Count / epochTrainingSeconds));
+                validation?.LogLoss ?? double.NaN, epochClock.Elapsed.TotalSeconds, epochSamples / epochTrainingSeconds));
             trainingSeconds += epochTrainingSeconds;
-            trainedSamples += data.Train.Count;
+            trainedSamples += epochSamples;
 
             // Without a validation split, the lowest training loss picks the epoch (higher score is better).
             double score = validation?.Auc ?? -trainLoss;
@@ -192,11 +194,12 @@ public sealed class Trainer
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    private double TrainEpoch(CtrModel model, optim.Optimizer optimizer, IndexedSamples train, int epoch,
-        IProgress<TrainingProgress>? progress, CancellationToken ct)
+    /// <summary>One epoch, or its first <paramref name="maxSteps"/> steps: the mean loss, the samples and the steps trained.</summary>
+    private (double Loss, long Samples, int Steps) TrainEpoch(CtrModel model, optim.Optimizer optimizer, IndexedSamples train, int epoch,
+        int maxSteps, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         model.train();
-        int steps = (train.Count + Config.BatchSize - 1) / Config.BatchSize;
+        int steps = Math.Min(maxSteps, (train.Count + Config.BatchSize - 1) / Config.BatchSize);
         int shuffleSeed = unchecked(Config.Seed * 1_000_003 + epoch);
         using var losses = new LossWindow(Config.ProgressEvery, Device);
         double lossSum = 0;
@@ -213,8 +216,9 @@ public sealed class Trainer
             lossSum += weightedSum;
             seen += samples;
             progress?.Report(new TrainingProgress(epoch, Config.Epochs, step, steps, lossSum / seen));
+            if (step == steps) break;
         }
-        return lossSum / seen;
+        return (lossSum / seen, seen, step);
     }
 
     /// <summary>One optimizer step; its loss goes to <paramref name="losses"/> on the device, unread.</summary>

@@ -6,6 +6,11 @@ public enum OptimizerKind { Adam, Adagrad }
 public sealed record TrainerConfig
 {
     public int Epochs { get; init; } = 3;
+    /// <summary>
+    /// When set, training stops after this many optimizer steps in all (counted across epochs), even inside an epoch;
+    /// the epoch it stops in is validated and recorded like a full one. For measuring (memory, speed) on large data.
+    /// </summary>
+    public int? MaxSteps { get; init; }
     public int BatchSize { get; init; } = 256;
     /// <summary>Most recent behaviours kept per history.</summary>
     public int MaxLength { get; init; } = 50;
@@ -31,6 +36,7 @@ public sealed record TrainerConfig
     public void Validate()
     {
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "train for at least one epoch");
+        if (MaxSteps < 1) throw new ArgumentOutOfRangeException(nameof(MaxSteps), MaxSteps, "a step cap must allow at least one step (or be null for none)");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "batch size must be at least 1");
         if (MaxLength < 1) throw new ArgumentOutOfRangeException(nameof(MaxLength), MaxLength, "maximum history length must be at least 1");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))

@@ -29,8 +29,9 @@ public sealed record DienBooksData(
 /// time, or earlier than the step before, take the neighbouring step's time; if more than
 /// <see cref="MaxUnmatchedTimeShare"/> of the steps need that, the join is refused and the times stay step indices. Without
 /// reviews-info, history step i gets time i and the candidate time n (history length): "seconds" count steps, and the
-/// report says <see cref="TimeKind.Index"/> (those step-time arrays are shared between samples of equal history length;
-/// do not modify them).</para>
+/// report says <see cref="TimeKind.Index"/>.</para>
+/// <para>Memory: each line's history (items, categories, times, negatives) is stored once, in flat arrays of about a
+/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample.</para>
 /// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
 /// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
 /// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>
@@ -63,8 +64,9 @@ public static class DienBooksLoader
                 Times = TimeKind.Index, TimesNote = $"no {ReviewsInfoName} in the folder: history step i has time i",
             });
         var reviewTimes = ReadReviewTimes(reviewsPath, users, items, tally);
-        var joined = new TimeJoin(reviewTimes);
-        var (realTrain, realTest) = (joined.Apply(train), joined.Apply(test));
+        var joined = new TimeJoin(reviewTimes, reader.Chunks);
+        joined.Count(train);
+        joined.Count(test);
         var share = joined.Steps == 0 ? 0 : (double)joined.Unmatched / joined.Steps;
         var counts = $"{joined.Missing:N0} of {joined.Steps:N0} history steps without a review time, {joined.OutOfOrder:N0} earlier than the step before";
         if (share > MaxUnmatchedTimeShare)
@@ -72,17 +74,20 @@ public static class DienBooksLoader
             {
                 Times = TimeKind.Index, TimesNote = $"{ReviewsInfoName} does not fit these samples ({counts}): history step i has time i",
             });
-        return new DienBooksData(realTrain, realTest, users, items, categories, tally.Finish() with
+        return new DienBooksData(joined.Apply(train), joined.Apply(test), users, items, categories, tally.Finish() with
         {
             Times = TimeKind.Real, TimesNote = $"review times from {ReviewsInfoName}: {counts}, such steps take their neighbour's time",
         });
     }
 
-    /// <summary>reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know.</summary>
-    private static Dictionary<(long User, long Item), long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
+    /// <summary>
+    /// reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know, keyed by
+    /// <see cref="ReviewKey"/> (one 64-bit key per pair keeps the table small on the full data).
+    /// </summary>
+    private static Dictionary<long, long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
     {
         tally.AddFile(path);
-        var times = new Dictionary<(long, long), long>();
+        var times = new Dictionary<long, long>();
         TextFiles.ForEachLine(path, null, (line, number) =>
         {
             tally.RowsRead++;
@@ -94,36 +99,58 @@ public static class DienBooksLoader
                 return;
             }
             if (!users.TryGetId(text[f[0]], out long user) || !items.TryGetId(text[f[1]], out long item)) { tally.RowsFiltered++; return; }
-            var key = (user, item);
+            long key = ReviewKey(user, item);
             times[key] = times.TryGetValue(key, out long seen) ? Math.Min(seen, time) : time;
         });
         return times;
     }
 
-    /// <summary>Gives samples their review times, counting the steps that had to borrow a neighbour's.</summary>
-    private sealed class TimeJoin(Dictionary<(long User, long Item), long> reviewTimes)
+    /// <summary>
+    /// A (user, item) pair as one key: both are ids of an <see cref="IdTable"/>, below 2^31, so user·2^32 + item is unique;
+    /// times an odd constant (a bijection of 64-bit numbers) so that the key's hash, its two halves XORed, spreads.
+    /// </summary>
+    private static long ReviewKey(long user, long item) => unchecked((user << 32 | item) * (long)0x9E3779B97F4A7C15UL);
+
+    /// <summary>
+    /// Gives samples their review times, counting the steps that had to borrow a neighbour's. <see cref="Count"/> only
+    /// counts (so a refused join leaves the step indices untouched); <see cref="Apply"/> then writes the times over the
+    /// step indices in the flat arrays and gives each sample its candidate time.
+    /// </summary>
+    private sealed class TimeJoin(Dictionary<long, long> reviewTimes, IReadOnlyList<StepChunk> chunks)
     {
         public long Steps, Missing, OutOfOrder;
         public long Unmatched => Missing + OutOfOrder;
+        private readonly Dictionary<StepStore, StepChunk> chunkOf = chunks.ToDictionary(c => c.Store, ReferenceEqualityComparer.Instance as IEqualityComparer<StepStore>);
 
-        public List<CtrSample> Apply(IReadOnlyList<CtrSample> samples) => samples.Select(Apply).ToList();
-
-        private CtrSample Apply(CtrSample sample)
+        public void Count(IReadOnlyList<CtrSample> samples)
         {
-            int n = sample.HistoryLength;
-            var found = new long?[n];
+            foreach (var sample in samples) Join(sample, default, count: true);
+        }
+
+        public List<CtrSample> Apply(IReadOnlyList<CtrSample> samples) => samples.Select(sample =>
+        {
+            var (store, start, n) = sample.Window;
+            var times = chunkOf[store].Times.AsSpan(start, n);
+            Join(sample, times, count: false);
+            return sample with { Time = n == 0 ? 0 : times[^1] };
+        }).ToList();
+
+        /// <summary>The joined times of the sample's history: counted, or written to <paramref name="times"/>.</summary>
+        private void Join(CtrSample sample, Span<long> times, bool count)
+        {
+            var history = sample.HistoryItems;
+            int n = history.Length;
+            long previous = 0;   // leading steps without a time borrow the first found
             for (int i = 0; i < n; i++)
-                found[i] = reviewTimes.TryGetValue((sample.User, sample.HistoryItems[i]), out long t) ? t : null;
-            Steps += n;
-            var times = new long[n];
-            long previous = found.FirstOrDefault(t => t is not null) ?? 0;   // leading steps without a time borrow the first found
+                if (reviewTimes.TryGetValue(ReviewKey(sample.User, history[i]), out long first)) { previous = first; break; }
+            if (count) Steps += n;
             for (int i = 0; i < n; i++)
             {
-                if (found[i] is not { } t) { Missing++; t = previous; }
-                else if (t < previous) { OutOfOrder++; t = previous; }
-                times[i] = previous = t;
+                if (!reviewTimes.TryGetValue(ReviewKey(sample.User, history[i]), out long t)) { if (count) Missing++; t = previous; }
+                else if (t < previous) { if (count) OutOfOrder++; t = previous; }
+                previous = t;
+                if (!count) times[i] = t;
             }
-            return sample with { HistoryTimes = times, Time = n == 0 ? 0 : times[^1] };
         }
     }
 
@@ -161,10 +188,31 @@ public static class DienBooksLoader
         return (pool.ToArray(), poolCategories.ToArray());
     }
 
+    /// <summary>
+    /// Flat per-step arrays that the samples of many lines are windows of (<see cref="CtrSample"/>): each line's history
+    /// is written once, at the next free step, and a full chunk is followed by a new one, so nothing is copied or grown.
+    /// </summary>
+    private sealed class StepChunk
+    {
+        public const int DefaultSteps = 1 << 20;
+        public readonly long[] Items, Categories, Times, NegativeItems, NegativeCategories;
+        public readonly StepStore Store;
+        public int Used;
+
+        public StepChunk(int steps)
+        {
+            (Items, Categories, Times, NegativeItems, NegativeCategories) = (new long[steps], new long[steps], new long[steps], new long[steps], new long[steps]);
+            Store = new StepStore(Items, Categories, Times, NegativeItems, NegativeCategories);
+        }
+
+        public int Free => Items.Length - Used;
+    }
+
     private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, long[] pool,
         long[] poolCategories, Random random, LoadTally tally)
     {
-        private readonly List<long[]> stepTimes = [];
+        private readonly List<StepChunk> chunks = [];
+        public IReadOnlyList<StepChunk> Chunks => chunks;
 
         public List<CtrSample> Read(string path)
         {
@@ -189,32 +237,28 @@ public static class DienBooksLoader
             int length = itemHistory.IsEmpty ? 0 : itemHistory.Count(HistorySeparator) + 1;
             int categoryLength = categoryHistory.IsEmpty ? 0 : categoryHistory.Count(HistorySeparator) + 1;
             if (length != categoryLength) { tally.Malformed(path, number, $"item history has {length} entries but category history {categoryLength}", line); return null; }
-            var historyItems = new long[length];
-            var historyCategories = new long[length];
-            var negativeItems = new long[length];
-            var negativeCategories = new long[length];
+            var chunk = Room(length);
+            int start = chunk.Used;
             for (int i = 0; i < length; i++)
             {
-                historyItems[i] = items.Intern(NextEntry(ref itemHistory));
-                historyCategories[i] = categories.Intern(NextEntry(ref categoryHistory));
+                long item = chunk.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
+                chunk.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
+                chunk.Times[start + i] = i;   // step indices until a time join replaces them
                 int drawn;
-                do drawn = random.Next(pool.Length); while (pool[drawn] == historyItems[i]);
-                negativeItems[i] = pool[drawn];
-                negativeCategories[i] = poolCategories[drawn];
+                do drawn = random.Next(pool.Length); while (pool[drawn] == item);
+                chunk.NegativeItems[start + i] = pool[drawn];
+                chunk.NegativeCategories[start + i] = poolCategories[drawn];
             }
-            return new CtrSample
-            {
-                User = users.Intern(line[f[1]]),
-                Item = items.Intern(line[f[2]]),
-                Category = categories.Intern(line[f[3]]),
-                Label = label,
-                HistoryItems = historyItems,
-                HistoryCategories = historyCategories,
-                HistoryTimes = StepTimes(length),
-                Time = length,
-                NegativeItems = negativeItems,
-                NegativeCategories = negativeCategories,
-            };
+            chunk.Used += length;
+            long user = users.Intern(line[f[1]]), candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
+            return new CtrSample(chunk.Store, start, length, user, candidate, category, length, label);
+        }
+
+        /// <summary>The chunk with room for <paramref name="steps"/> more steps: the current one, or a new one.</summary>
+        private StepChunk Room(int steps)
+        {
+            if (chunks.Count == 0 || chunks[^1].Free < steps) chunks.Add(new StepChunk(Math.Max(StepChunk.DefaultSteps, steps)));
+            return chunks[^1];
         }
 
         private static ReadOnlySpan<char> NextEntry(ref ReadOnlySpan<char> rest)
@@ -223,18 +267,6 @@ public static class DienBooksLoader
             var entry = at < 0 ? rest : rest[..at];
             rest = at < 0 ? default : rest[(at + 1)..];
             return entry;
-        }
-
-        /// <summary>0, 1, …, length−1, one shared array per length.</summary>
-        private long[] StepTimes(int length)
-        {
-            while (stepTimes.Count <= length)
-            {
-                var times = new long[stepTimes.Count];
-                for (int i = 0; i < times.Length; i++) times[i] = i;
-                stepTimes.Add(times);
-            }
-            return stepTimes[length];
         }
     }
 }

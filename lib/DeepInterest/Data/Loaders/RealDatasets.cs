@@ -62,7 +62,9 @@ public static class RealDatasets
     {
         options ??= new DatasetOptions();
         var config = new LogProtocolConfig { Seed = seed, Negatives = options.Negatives, TypeField = typeField };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var samples = LogProtocol.Build(log.Behaviors, config);
+        var built = clock.Elapsed;
         int users = samples.Select(s => s.User).Distinct().Take(2).Count();
         if (users < 2)
         {
@@ -72,8 +74,10 @@ public static class RealDatasets
                                            $"the 2 users a split by user needs ({log.Report})");
         }
         var split = Splits.ByUser(samples, HeldOutUserFraction, HeldOutUserFraction, seed);
-        return split.ToDataset(log.Name, log.Behaviors, options.Vocabulary,
+        var data = split.ToDataset(log.Name, log.Behaviors, options.Vocabulary,
             new FieldSources { Users = log.UserProfiles, Context = log.Report.Times == TimeKind.Real, Note = fieldNote });
+        data.Stages = $"read {log.Report.Seconds:F1} s, {samples.Count:N0} samples built in {built.TotalSeconds:F1} s, split and vocabularies {(clock.Elapsed - built).TotalSeconds:F1} s";
+        return data;
     }
 
     /// <summary>The file itself; else <paramref name="preferred"/> in the folder; else the folder's only file matching <paramref name="pattern"/>.</summary>

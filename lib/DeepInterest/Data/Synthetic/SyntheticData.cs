@@ -180,37 +180,34 @@ public static class SyntheticData
         var negativeItems = new long[items.Length];
         var negativeCategories = new long[items.Length];
         for (int i = 0; i < items.Length; i++) (negativeItems[i], negativeCategories[i]) = sampler.Sample(rng, own);
+        var store = new StepStore(items, categories, times, negativeItems, negativeCategories);
         foreach (var impression in user.Impressions)
         {
-            int p = impression.Position;
-            yield return new CtrSample
+            yield return new CtrSample(store, 0, impression.Position, user.Id, impression.Item, impression.Category, impression.Time,
+                impression.Clicked ? 1f : 0f)
             {
-                User = user.Id,
-                HistoryItems = items[..p],
-                HistoryCategories = categories[..p],
-                HistoryTimes = times[..p],
-                NegativeItems = negativeItems[..p],
-                NegativeCategories = negativeCategories[..p],
-                Item = impression.Item,
-                Category = impression.Category,
-                Time = impression.Time,
-                Label = impression.Clicked ? 1f : 0f,
                 ClickProbability = impression.ClickProbability,
-                Relevance = Relevance(impression, categories, user.Session, config),
+                PlantedRelevance = new RelevanceRule(user.Session, impression.Category, impression.Category == impression.Interest, (float)config.BackgroundRelevance),
             };
         }
     }
 
-    /// <summary>1 for same-category behaviour of the current session when the candidate is of the current interest,
-    /// BackgroundRelevance for other same-category behaviour, 0 otherwise.</summary>
-    private static float[] Relevance(Impression impression, long[] categories, int[] session, SyntheticConfig config)
+    /// <summary>
+    /// 1 for same-category behaviour of the current session when the candidate is of the current interest,
+    /// BackgroundRelevance for other same-category behaviour, 0 otherwise: computed from the user's session of each
+    /// behaviour when read, so a sample stores no value per history step.
+    /// </summary>
+    private sealed class RelevanceRule(int[] session, long candidateCategory, bool currentInterest, float background) : PlantedRelevance
     {
-        int p = impression.Position, currentSession = session[p - 1];
-        bool currentInterest = impression.Category == impression.Interest;
-        var relevance = new float[p];
-        for (int h = 0; h < p; h++)
-            if (categories[h] == impression.Category)
-                relevance[h] = currentInterest && session[h] == currentSession ? 1f : (float)config.BackgroundRelevance;
-        return relevance;
+        public override float[] Of(CtrSample sample)
+        {
+            var categories = sample.HistoryCategories;
+            int p = categories.Length, currentSession = session[p - 1];
+            var relevance = new float[p];
+            for (int h = 0; h < p; h++)
+                if (categories[h] == candidateCategory)
+                    relevance[h] = currentInterest && session[h] == currentSession ? 1f : background;
+            return relevance;
+        }
     }
 }
