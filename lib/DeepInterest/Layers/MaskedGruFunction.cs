@@ -66,10 +66,13 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         // (N + n_{T−1}, H): step s reads h_{t−1} at [o_s, o_s + n_s) and writes h_t at [o_s + n_s, o_s + 2·n_s) =
         // [o_{s+1}, o_{s+1} + n_s), so the first N rows are every position's h_{t−1}; the n_{s+1} − n_s rows after each
         // step's write are never written: the zero state of the rows that start at step s + 1.
-        var states = zeros(n + rows.Counts[^1], h, dtype: inputs.dtype, device: inputs.device);
+        // One more row at the end stays zero: the state gathered for the positions and rows that have none.
+        var states = zeros(n + rows.Counts[^1] + 1, h, dtype: inputs.dtype, device: inputs.device);
         var weights = stepWeights.reshape(b * t).index_select(0, rows.Positions).unsqueeze(-1); // (N, 1) w_t
-        gates.narrow(1, gateRows - h, h).mul_(2);                                      // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
+        using Scalar one = 1, two = 2;                                                 // made once, not twice per step
+        gates.narrow(1, gateRows - h, h).mul_(two);                                    // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
         var hiddenWeight = recurrentWeight.t();                                        // (H, G·H)
+        using var oneThread = new OneThread();
         for (int s = 0; s < t; s++)
         {
             long count = rows.Counts[s], offset = rows.Offsets[s];
@@ -78,18 +81,18 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
             hidden.addmm_(previous, hiddenWeight, beta: 0);                            // (n_s, G·H) q_t, the one matmul of the step
             stepGates.narrow(1, 0, gateRows - h).add_(hidden.narrow(1, 0, gateRows - h)).sigmoid_(); // (n_s, (G−1)·H) r_t[, u_t]
             var candidate = stepGates.narrow(1, gateRows - h, h)
-                .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), 2).sigmoid_().mul_(2).sub_(1); // (n_s, H) h̃_t
+                .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), two).sigmoid_().mul_(two).sub_(one); // (n_s, H) h̃_t
             var stepWeight = weights.narrow(0, offset, count);                         // (n_s, 1)
             var update = hasUpdateGate ? stepGates.narrow(1, h, h).mul(stepWeight) : stepWeight; // (n_s, H) or (n_s, 1) ũ_t
             states.narrow(0, offset + count, count).copy_(previous).lerp_(candidate, update); // (n_s, H) h + ũ∘(h̃ − h)
         }
-        var written = states.index_select(0, rows.OutputSlots);                        // (N, H) h_t
-        if (rows.Keep is not null) written.mul_(rows.Keep.to_type(inputs.dtype));      // m_t·h_t at the holes of an unpacked mask
+        oneThread.Dispose();
+        var written = states.index_select(0, rows.StateSlots).view(b, t, h);           // (B, T, H) h_t, zero at padding
+        if (rows.Keep is not null) written.mul_(mask.unsqueeze(-1).to_type(inputs.dtype)); // m_t·h_t at the holes of an unpacked mask
         var outputs = new List<Tensor>
         {
-            rows.Scatter(written, b, t).MoveToOuterDisposeScope(),                      // (B, T, H) m_t·h_t
-            zeros(b, h, dtype: inputs.dtype, device: inputs.device)                    // (B, H) h_{T−1}, zero for empty rows
-                .index_copy_(0, rows.FinalRows, states.narrow(0, n, rows.Counts[^1])).MoveToOuterDisposeScope(),
+            written.MoveToOuterDisposeScope(),
+            states.index_select(0, rows.FinalSlots).MoveToOuterDisposeScope(),         // (B, H) h_{T−1}, zero for empty rows
         };
         if (recordUpdates)
         {
@@ -128,21 +131,24 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         var reset = gates.narrow(1, 0, h);                                             // (N, H) r
         var candidates = gates.narrow(1, (gateCount - 1) * h, h);                      // (N, H) h̃
         var updateGate = hasUpdateGate ? gates.narrow(1, h, h) : null;                 // (N, H) u
+        using Scalar one = 1, minusOne = -1;                                           // made once, not once per step
         var updates = hasUpdateGate ? updateGate! * weights : weights;                 // (N, H) or (N, 1) ũ
-        var kCandidate = updates.addcmul(updates * candidates, candidates, -1);        // (N, H) ũ∘(1 − h̃²)
-        var kReset = kCandidate * candidateHidden * reset.addcmul(reset, reset, -1);  // (N, H) K_h∘q_h∘r∘(1 − r)
+        var kCandidate = updates.addcmul(updates * candidates, candidates, minusOne);  // (N, H) ũ∘(1 − h̃²)
         var change = candidates - previous;                                            // (N, H) h̃ − h_{t−1}
-        var blocks = hasUpdateGate
-            ? new[] { kReset, updates.addcmul(updates, updateGate!, -1).mul_(change), kCandidate * reset } // K_u = w∘u∘(1−u)∘(h̃−h)
-            : new[] { kReset, kCandidate * reset };
-        var projectedGrad = stack(blocks, 1);                                          // (N, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q
-        var carry = 1 - updates;                                                       // (N, H) or (N, 1) 1 − ũ_t
+        // (N, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q: each block written in place, no temporaries
+        var projectedGrad = empty(n, gateCount, h, dtype: gates.dtype, device: gates.device);
+        projectedGrad.select(1, 0).copy_(reset).addcmul_(reset, reset, minusOne).mul_(candidateHidden).mul_(kCandidate); // K_r
+        if (hasUpdateGate)
+            projectedGrad.select(1, 1).copy_(updates).addcmul_(updates, updateGate!, minusOne).mul_(change); // K_u = w∘u∘(1−u)∘(h̃−h)
+        projectedGrad.select(1, gateCount - 1).copy_(reset).mul_(kCandidate);         // K_h∘r
+        var carry = hasUpdateGate ? updates.neg_().add_(one) : one - updates;          // (N, H) or (N, 1) 1 − ũ_t (ũ is not needed after this)
         var stateGrad = Defined(gradOutputs[0])                                        // (N, H) m_t·∂L/∂y_t, then g_t
             ? gradOutputs[0].reshape(b * t, h).index_select(0, positions)
             : zeros_like(previous);
         if (keep is not null) stateGrad.mul_(keep.to_type(stateGrad.dtype));
         if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
             stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
+        var oneThread = new OneThread();
         for (int s = (int)t - 1; s >= 0 && counts[s] > 0; s--)                        // n_s only shrinks going back
         {
             var stepGrad = stateGrad.narrow(0, offsets[s], counts[s]);                 // (n_s, H) g_t
@@ -150,12 +156,13 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
             long carried = s > 0 ? counts[s - 1] : 0;                                  // rows whose h_{t−1} is a state, not the start
             if (carried > 0)
                 stateGrad.narrow(0, offsets[s - 1], carried)                           // (n_{s−1}, H) g_{t−1}
-                    .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offsets[s], carried), 1)
+                    .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offsets[s], carried), one)
                     .addmm_(hiddenGrad.narrow(0, 0, carried).view(carried, gateCount * h), recurrentWeight);
         }
+        oneThread.Dispose();
         var flatProjected = projectedGrad.view(n, gateCount * h);                      // (N, G·H)
         var recurrentGrad = flatProjected.t().mm(previous);                            // (G·H, H)
-        projectedGrad.select(1, gateCount - 1).copy_(stateGrad * kCandidate);          // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
+        projectedGrad.select(1, gateCount - 1).copy_(kCandidate.mul_(stateGrad));      // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
         var inputWeightGrad = flatProjected.t().mm(packedInputs);                      // (G·H, I)
         var inputBiasGrad = flatProjected.sum(0L);                                     // (G·H)
         var inputGrad = needs.Inputs ? StepRows.Scatter(flatProjected.mm(inputWeight), positions, b, t) : null; // (B, T, I)
@@ -172,6 +179,17 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         return grads;
     }
 
+    /// <summary>
+    /// Runs the steps on the calling thread alone: a step's operands (n_s ≤ B rows of G·H units) are too small to split,
+    /// and handing each of its operators to the intra-op thread pool costs more than it saves.
+    /// </summary>
+    private sealed class OneThread : IDisposable
+    {
+        private int restore = get_num_threads();
+        public OneThread() { if (restore > 1) set_num_threads(1); }
+        public void Dispose() { if (restore > 1) set_num_threads(restore); restore = 1; }
+    }
+
     private static bool Defined(Tensor? gradient) => gradient is not null && !gradient.IsInvalid;
 
     /// <summary>Which input gradients the backward pass computes, and the batch's shape and step layout.</summary>
@@ -185,7 +203,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
 /// (length ≥ T − s), so the packed rows are exactly the real positions. Any other mask is not packed: n_s = B, order
 /// the identity, and <see cref="Keep"/> holds the mask at every position.
 /// </summary>
-internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions, Tensor OutputSlots, Tensor FinalRows, Tensor? Keep)
+internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions, Tensor StateSlots, Tensor FinalRows, Tensor FinalSlots, Tensor? Keep)
 {
     /// <summary>N, the number of packed rows.</summary>
     public long Total => Offsets[^1] + Counts[^1];
@@ -208,17 +226,21 @@ internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions,
             offsets[s] = s == 0 ? 0 : offsets[s - 1] + counts[s - 1];
         }
         long total = offsets[^1] + counts[^1];
+        long zeroSlot = total + counts[^1];                                            // the state buffer's last row, never written
         var positions = new long[total];                                               // batch-major index row·T + s of each packed row
-        var outputSlots = new long[total];                                             // where the packed state buffer holds its h_t
+        var stateSlots = Enumerable.Repeat(zeroSlot, (int)(b * t)).ToArray();           // per batch position: the buffer row of its h_t
         for (long s = 0; s < t; s++)
             for (long j = 0; j < counts[s]; j++)
             {
                 positions[offsets[s] + j] = order[j] * t + s;
-                outputSlots[offsets[s] + j] = offsets[s] + counts[s] + j;
+                stateSlots[order[j] * t + s] = offsets[s] + counts[s] + j;
             }
         var finalRows = order.Take((int)counts[^1]).Select(row => (long)row).ToArray(); // the rows with a final state
-        return new StepRows(counts, offsets, tensor(positions, device: mask.device), tensor(outputSlots, device: mask.device),
-            tensor(finalRows, device: mask.device), packed ? null : mask.reshape(b * t, 1).index_select(0, tensor(positions, device: mask.device)));
+        var finalSlots = Enumerable.Repeat(zeroSlot, (int)b).ToArray();                 // per batch row: the buffer row of its h_{T−1}
+        for (long j = 0; j < counts[^1]; j++) finalSlots[order[j]] = total + j;
+        var positionTensor = tensor(positions, device: mask.device);
+        return new StepRows(counts, offsets, positionTensor, tensor(stateSlots, device: mask.device), tensor(finalRows, device: mask.device),
+            tensor(finalSlots, device: mask.device), packed ? null : mask.reshape(b * t, 1).index_select(0, positionTensor));
     }
 
     /// <summary>Packed rows (N, D) back to (B, T, D), zero at the positions not packed.</summary>
