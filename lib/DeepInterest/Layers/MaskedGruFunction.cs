@@ -111,7 +111,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         }
         if (backwardFollows)
         {
-            var saved = new List<Tensor> { packedInputs, inputWeight, recurrentWeight, weights, states, gates, fromState.narrow(1, gateRows - h, h), rows.Positions, rows.FinalRows };
+            var saved = new List<Tensor> { packedInputs, inputWeight, recurrentWeight, weights, states, gates, fromState.narrow(1, gateRows - h, h), rows.Positions, rows.FinalRows, rows.PackedSlots };
             if (rows.Keep is not null) saved.Add(rows.Keep);
             foreach (var tensor in saved) tensor.MoveToOuterDisposeScope();            // alive until the node saves them
             ctx.save_for_backward(saved);
@@ -130,7 +130,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         var saved = ctx.get_saved_variables();
         var (packedInputs, inputWeight, recurrentWeight, weights) = (saved[0], saved[1], saved[2], saved[3]);
         var (states, gates, candidateHidden) = (saved[4], saved[5], saved[6]);        // (N + n_{T−1} + 1, H), (N, G·H), (N, H)
-        var (positions, finalRows, keep) = (saved[7], saved[8], saved.Count > 9 ? saved[9] : null);
+        var (positions, finalRows, packedSlots, keep) = (saved[7], saved[8], saved[9], saved.Count > 10 ? saved[10] : null);
         var needs = (GradientNeeds)ctx.get_data("inputs");
         var (counts, offsets) = (needs.Counts, needs.Offsets);
         long n = gates.shape[0], b = needs.Batch, t = needs.Length, h = states.shape[1], gateCount = recurrentWeight.shape[0] / h;
@@ -174,7 +174,14 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         projectedGrad.select(1, gateCount - 1).copy_(kCandidate.mul_(stateGrad));      // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
         var inputWeightGrad = flatProjected.t().mm(packedInputs);                      // (G·H, I)
         var inputBiasGrad = flatProjected.sum(0L);                                     // (G·H)
-        var inputGrad = needs.Inputs ? StepRows.Scatter(flatProjected.mm(inputWeight), positions, b, t) : null; // (B, T, I)
+        Tensor? inputGrad = null;
+        if (needs.Inputs)
+        {
+            var packedGrad = empty(n + 1, inputWeight.shape[1], dtype: gates.dtype, device: gates.device); // (N + 1, I), the last row zero
+            packedGrad.narrow(0, n, 1).zero_();
+            packedGrad.narrow(0, 0, n).addmm_(flatProjected, inputWeight, beta: 0);  // ∂L/∂i_t = (∂L/∂p_t) W
+            inputGrad = packedGrad.index_select(0, packedSlots).view(b, t, -1);       // (B, T, I) one gather, zero at padding
+        }
         Tensor? stepWeightGrad = null;
         if (needs.StepWeights)
         {
@@ -210,9 +217,12 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
 /// [o_s, o_s + n_s), o_s = Σ_{k&lt;s} n_k, N = Σ n_s; its j-th row is batch row order_j at step s. For a left-padding
 /// mask the batch rows are ordered by length, longest first (stably), and n_s counts the rows whose history has started
 /// (length ≥ T − s), so the packed rows are exactly the real positions. Any other mask is not packed: n_s = B, order
-/// the identity, and <see cref="Keep"/> holds the mask at every position.
+/// the identity, and <see cref="Keep"/> holds the mask at every position. <see cref="PackedSlots"/>,
+/// <see cref="StateSlots"/> and <see cref="FinalSlots"/> map every batch position (row) to its packed row and to the state
+/// buffer row of its h_t (h_{T−1}), or to a row that is zero where there is none, so results go back to batch order with
+/// one gather each.
 /// </summary>
-internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions, Tensor StateSlots, Tensor FinalRows, Tensor FinalSlots, Tensor? Keep)
+internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions, Tensor PackedSlots, Tensor StateSlots, Tensor FinalRows, Tensor FinalSlots, Tensor? Keep)
 {
     /// <summary>N, the number of packed rows.</summary>
     public long Total => Offsets[^1] + Counts[^1];
@@ -251,7 +261,10 @@ internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions,
         using Scalar unwritten = zeroSlot;
         var stateSlots = full(b * t, unwritten, ScalarType.Int64, mask.device)          // (B·T) per batch position: the buffer row of its h_t
             .index_copy_(0, positionTensor, tensor(slots, device: mask.device));         // built on the device: a B·T host array would land on the large-object heap
-        return new StepRows(counts, offsets, positionTensor, stateSlots, tensor(finalRows, device: mask.device),
+        using Scalar unpacked = total;
+        var packedSlots = full(b * t, unpacked, ScalarType.Int64, mask.device)          // (B·T) per batch position: its packed row, N if none
+            .index_copy_(0, positionTensor, arange(total, dtype: ScalarType.Int64, device: mask.device));
+        return new StepRows(counts, offsets, positionTensor, packedSlots, stateSlots, tensor(finalRows, device: mask.device),
             tensor(finalSlots, device: mask.device), packed ? null : mask.reshape(b * t, 1).index_select(0, positionTensor));
     }
 
