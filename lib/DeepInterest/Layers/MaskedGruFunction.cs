@@ -81,7 +81,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using var minusUnit = unit.neg();
         gates.narrow(1, gateRows - h, h).mul_(two);                                    // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
         var hiddenWeight = recurrentWeight.t();                                        // (H, G·H)
-        using var oneThread = new OneThread();
+        using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
         for (int s = 0; s < t; s++)
         {
             long count = rows.Counts[s], offset = rows.Offsets[s];
@@ -157,7 +157,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         if (keep is not null) stateGrad.mul_(keep.to_type(stateGrad.dtype));
         if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
             stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
-        var oneThread = new OneThread();
+        using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
         for (int s = (int)t - 1; s >= 0 && counts[s] > 0; s--)                        // n_s only shrinks going back
         {
             var stepGrad = stateGrad.narrow(0, offsets[s], counts[s]);                 // (n_s, H) g_t
@@ -197,7 +197,8 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
 
     /// <summary>
     /// Runs the steps on the calling thread alone: a step's operands (n_s ≤ B rows of G·H units) are too small to split,
-    /// and handing each of its operators to the intra-op thread pool costs more than it saves.
+    /// and handing each of its operators to the intra-op thread pool costs more than it saves (on a loaded machine every
+    /// step's barrier also waits for a worker that is not scheduled). The previous thread count is restored on disposal.
     /// </summary>
     private sealed class OneThread : IDisposable
     {
