@@ -221,6 +221,28 @@ public class DienTests
         }
     }
 
+    /// <summary>The fused layer runs its step loops on one thread and gives the caller's thread count back afterwards.</summary>
+    [Fact]
+    public void TheFusedLayerRestoresTheThreadCount()
+    {
+        using var scope = NewDisposeScope();
+        int before = get_num_threads();
+        try
+        {
+            set_num_threads(2);
+            var gru = new MaskedGru(3, 2, UpdateGateAttention.Scale);
+            var mask = tensor(new[] { false, true, true, true, true, true, true, true }, [2, 4]); // (2, 4) lengths 3 and 4
+            var result = gru.forward(randn(2, 4, 3).requires_grad_(), mask, rand(2, 4));
+            Assert.Equal(2, get_num_threads());
+            (result.Outputs.sum() + result.Final.sum()).backward();
+            Assert.Equal(2, get_num_threads());
+        }
+        finally
+        {
+            set_num_threads(before);
+        }
+    }
+
     [Fact]
     public void ABatchOfEmptyHistoriesGivesZeroStatesAndZeroGradients()
     {

@@ -33,7 +33,14 @@ namespace DeepInterest.Layers;
 /// (length ≥ T − s) as one contiguous slice, and the input projections and the weight gradients run over the real
 /// positions only — so padding costs nothing, and the state a row starts from is an untouched zero. Any other mask
 /// (holes, right padding) takes the same code with every row at every step, the mask folded into w_t carrying the state
-/// over its holes. Packing reads the lengths on the host: one device synchronisation per call.
+/// over its holes. Packing reads the lengths on the host: one device synchronisation per call. The outputs and the final
+/// state are one gather each from the state buffer, whose last row stays zero for the positions and rows without a state.
+/// Cost: a step's work is small (n_s ≤ B rows, one (n_s, H) × (H, G·H) product and eight element-wise calls forward; one
+/// broadcast multiply, one fused multiply-add and one product backward), and TorchSharp's per-call overhead is about
+/// 1 µs, so the time is the arithmetic itself: at B = 256, T = 50, E = H = 64 about half of it is the matrix products
+/// (input projection, the 2·T step products, three weight/input products over the N packed rows), the rest element-wise
+/// passes. Both step loops run on the calling thread alone (<see cref="OneThread"/>): splitting a step's small operands
+/// across OpenMP threads costs more than it saves, so with several threads only the whole-batch work is shared.
 /// Not twice differentiable (the backward pass runs without recording).
 /// </summary>
 internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
@@ -63,13 +70,18 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         var packedInputs = inputs.reshape(b * t, inputs.shape[2]).index_select(0, rows.Positions); // (N, I)
         var gates = inputBias.addmm(packedInputs, inputWeight.t());                    // (N, G·H) p = W i_t + b, then [r, u, h̃]
         var fromState = empty(n, gateRows, dtype: inputs.dtype, device: inputs.device); // (N, G·H) q = U h_{t−1}
-        // (N + n_{T−1}, H): step s reads h_{t−1} at [o_s, o_s + n_s) and writes h_t at [o_s + n_s, o_s + 2·n_s) =
+        // (N + n_{T−1} + 1, H): step s reads h_{t−1} at [o_s, o_s + n_s) and writes h_t at [o_s + n_s, o_s + 2·n_s) =
         // [o_{s+1}, o_{s+1} + n_s), so the first N rows are every position's h_{t−1}; the n_{s+1} − n_s rows after each
         // step's write are never written: the zero state of the rows that start at step s + 1.
-        var states = zeros(n + rows.Counts[^1], h, dtype: inputs.dtype, device: inputs.device);
+        // The last row stays zero too: the state gathered for the positions and rows that have none.
+        var states = zeros(n + rows.Counts[^1] + 1, h, dtype: inputs.dtype, device: inputs.device);
         var weights = stepWeights.reshape(b * t).index_select(0, rows.Positions).unsqueeze(-1); // (N, 1) w_t
-        gates.narrow(1, gateRows - h, h).mul_(2);                                      // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
+        using Scalar two = 2;                                                          // made once, not twice per step
+        using var unit = ones(1, dtype: inputs.dtype, device: inputs.device);          // σ + (−1)·(1 − σ) = 2σ − 1 in one lerp_
+        using var minusUnit = unit.neg();
+        gates.narrow(1, gateRows - h, h).mul_(two);                                    // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
         var hiddenWeight = recurrentWeight.t();                                        // (H, G·H)
+        using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
         for (int s = 0; s < t; s++)
         {
             long count = rows.Counts[s], offset = rows.Offsets[s];
@@ -78,18 +90,18 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
             hidden.addmm_(previous, hiddenWeight, beta: 0);                            // (n_s, G·H) q_t, the one matmul of the step
             stepGates.narrow(1, 0, gateRows - h).add_(hidden.narrow(1, 0, gateRows - h)).sigmoid_(); // (n_s, (G−1)·H) r_t[, u_t]
             var candidate = stepGates.narrow(1, gateRows - h, h)
-                .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), 2).sigmoid_().mul_(2).sub_(1); // (n_s, H) h̃_t
+                .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), two).sigmoid_().lerp_(unit, minusUnit); // (n_s, H) h̃_t
             var stepWeight = weights.narrow(0, offset, count);                         // (n_s, 1)
             var update = hasUpdateGate ? stepGates.narrow(1, h, h).mul(stepWeight) : stepWeight; // (n_s, H) or (n_s, 1) ũ_t
             states.narrow(0, offset + count, count).copy_(previous).lerp_(candidate, update); // (n_s, H) h + ũ∘(h̃ − h)
         }
-        var written = states.index_select(0, rows.OutputSlots);                        // (N, H) h_t
-        if (rows.Keep is not null) written.mul_(rows.Keep.to_type(inputs.dtype));      // m_t·h_t at the holes of an unpacked mask
+        oneThread.Dispose();
+        var written = states.index_select(0, rows.StateSlots).view(b, t, h);           // (B, T, H) h_t, zero at padding
+        if (rows.Keep is not null) written.mul_(mask.unsqueeze(-1).to_type(inputs.dtype)); // m_t·h_t at the holes of an unpacked mask
         var outputs = new List<Tensor>
         {
-            rows.Scatter(written, b, t).MoveToOuterDisposeScope(),                      // (B, T, H) m_t·h_t
-            zeros(b, h, dtype: inputs.dtype, device: inputs.device)                    // (B, H) h_{T−1}, zero for empty rows
-                .index_copy_(0, rows.FinalRows, states.narrow(0, n, rows.Counts[^1])).MoveToOuterDisposeScope(),
+            written.MoveToOuterDisposeScope(),
+            states.index_select(0, rows.FinalSlots).MoveToOuterDisposeScope(),         // (B, H) h_{T−1}, zero for empty rows
         };
         if (recordUpdates)
         {
@@ -99,7 +111,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         }
         if (backwardFollows)
         {
-            var saved = new List<Tensor> { packedInputs, inputWeight, recurrentWeight, weights, states, gates, fromState.narrow(1, gateRows - h, h), rows.Positions, rows.FinalRows };
+            var saved = new List<Tensor> { packedInputs, inputWeight, recurrentWeight, weights, states, gates, fromState.narrow(1, gateRows - h, h), rows.Positions, rows.FinalRows, rows.PackedSlots };
             if (rows.Keep is not null) saved.Add(rows.Keep);
             foreach (var tensor in saved) tensor.MoveToOuterDisposeScope();            // alive until the node saves them
             ctx.save_for_backward(saved);
@@ -117,8 +129,8 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var (packedInputs, inputWeight, recurrentWeight, weights) = (saved[0], saved[1], saved[2], saved[3]);
-        var (states, gates, candidateHidden) = (saved[4], saved[5], saved[6]);        // (N + n_{T−1}, H), (N, G·H), (N, H)
-        var (positions, finalRows, keep) = (saved[7], saved[8], saved.Count > 9 ? saved[9] : null);
+        var (states, gates, candidateHidden) = (saved[4], saved[5], saved[6]);        // (N + n_{T−1} + 1, H), (N, G·H), (N, H)
+        var (positions, finalRows, packedSlots, keep) = (saved[7], saved[8], saved[9], saved.Count > 10 ? saved[10] : null);
         var needs = (GradientNeeds)ctx.get_data("inputs");
         var (counts, offsets) = (needs.Counts, needs.Offsets);
         long n = gates.shape[0], b = needs.Batch, t = needs.Length, h = states.shape[1], gateCount = recurrentWeight.shape[0] / h;
@@ -128,21 +140,24 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         var reset = gates.narrow(1, 0, h);                                             // (N, H) r
         var candidates = gates.narrow(1, (gateCount - 1) * h, h);                      // (N, H) h̃
         var updateGate = hasUpdateGate ? gates.narrow(1, h, h) : null;                 // (N, H) u
+        using Scalar one = 1, minusOne = -1;                                           // made once, not once per step
         var updates = hasUpdateGate ? updateGate! * weights : weights;                 // (N, H) or (N, 1) ũ
-        var kCandidate = updates.addcmul(updates * candidates, candidates, -1);        // (N, H) ũ∘(1 − h̃²)
-        var kReset = kCandidate * candidateHidden * reset.addcmul(reset, reset, -1);  // (N, H) K_h∘q_h∘r∘(1 − r)
+        var kCandidate = updates.addcmul(updates * candidates, candidates, minusOne);  // (N, H) ũ∘(1 − h̃²)
         var change = candidates - previous;                                            // (N, H) h̃ − h_{t−1}
-        var blocks = hasUpdateGate
-            ? new[] { kReset, updates.addcmul(updates, updateGate!, -1).mul_(change), kCandidate * reset } // K_u = w∘u∘(1−u)∘(h̃−h)
-            : new[] { kReset, kCandidate * reset };
-        var projectedGrad = stack(blocks, 1);                                          // (N, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q
-        var carry = 1 - updates;                                                       // (N, H) or (N, 1) 1 − ũ_t
+        // (N, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q: each block written in place, no temporaries
+        var projectedGrad = empty(n, gateCount, h, dtype: gates.dtype, device: gates.device);
+        projectedGrad.select(1, 0).copy_(reset).addcmul_(reset, reset, minusOne).mul_(candidateHidden).mul_(kCandidate); // K_r
+        if (hasUpdateGate)
+            projectedGrad.select(1, 1).copy_(updates).addcmul_(updates, updateGate!, minusOne).mul_(change); // K_u = w∘u∘(1−u)∘(h̃−h)
+        projectedGrad.select(1, gateCount - 1).copy_(reset).mul_(kCandidate);         // K_h∘r
+        var carry = hasUpdateGate ? updates.neg_().add_(one) : one - updates;          // (N, H) or (N, 1) 1 − ũ_t (ũ is not needed after this)
         var stateGrad = Defined(gradOutputs[0])                                        // (N, H) m_t·∂L/∂y_t, then g_t
             ? gradOutputs[0].reshape(b * t, h).index_select(0, positions)
             : zeros_like(previous);
         if (keep is not null) stateGrad.mul_(keep.to_type(stateGrad.dtype));
         if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
             stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
+        using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
         for (int s = (int)t - 1; s >= 0 && counts[s] > 0; s--)                        // n_s only shrinks going back
         {
             var stepGrad = stateGrad.narrow(0, offsets[s], counts[s]);                 // (n_s, H) g_t
@@ -150,15 +165,23 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
             long carried = s > 0 ? counts[s - 1] : 0;                                  // rows whose h_{t−1} is a state, not the start
             if (carried > 0)
                 stateGrad.narrow(0, offsets[s - 1], carried)                           // (n_{s−1}, H) g_{t−1}
-                    .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offsets[s], carried), 1)
+                    .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offsets[s], carried), one)
                     .addmm_(hiddenGrad.narrow(0, 0, carried).view(carried, gateCount * h), recurrentWeight);
         }
+        oneThread.Dispose();
         var flatProjected = projectedGrad.view(n, gateCount * h);                      // (N, G·H)
         var recurrentGrad = flatProjected.t().mm(previous);                            // (G·H, H)
-        projectedGrad.select(1, gateCount - 1).copy_(stateGrad * kCandidate);          // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
+        projectedGrad.select(1, gateCount - 1).copy_(kCandidate.mul_(stateGrad));      // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
         var inputWeightGrad = flatProjected.t().mm(packedInputs);                      // (G·H, I)
         var inputBiasGrad = flatProjected.sum(0L);                                     // (G·H)
-        var inputGrad = needs.Inputs ? StepRows.Scatter(flatProjected.mm(inputWeight), positions, b, t) : null; // (B, T, I)
+        Tensor? inputGrad = null;
+        if (needs.Inputs)
+        {
+            var packedGrad = empty(n + 1, inputWeight.shape[1], dtype: gates.dtype, device: gates.device); // (N + 1, I), the last row zero
+            packedGrad.narrow(0, n, 1).zero_();
+            packedGrad.narrow(0, 0, n).addmm_(flatProjected, inputWeight, beta: 0);  // ∂L/∂i_t = (∂L/∂p_t) W
+            inputGrad = packedGrad.index_select(0, packedSlots).view(b, t, -1);       // (B, T, I) one gather, zero at padding
+        }
         Tensor? stepWeightGrad = null;
         if (needs.StepWeights)
         {
@@ -172,6 +195,18 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         return grads;
     }
 
+    /// <summary>
+    /// Runs the steps on the calling thread alone: a step's operands (n_s ≤ B rows of G·H units) are too small to split,
+    /// and handing each of its operators to the intra-op thread pool costs more than it saves (on a loaded machine every
+    /// step's barrier also waits for a worker that is not scheduled). The previous thread count is restored on disposal.
+    /// </summary>
+    private sealed class OneThread : IDisposable
+    {
+        private int restore = get_num_threads();
+        public OneThread() { if (restore > 1) set_num_threads(1); }
+        public void Dispose() { if (restore > 1) set_num_threads(restore); restore = 1; }
+    }
+
     private static bool Defined(Tensor? gradient) => gradient is not null && !gradient.IsInvalid;
 
     /// <summary>Which input gradients the backward pass computes, and the batch's shape and step layout.</summary>
@@ -183,9 +218,12 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
 /// [o_s, o_s + n_s), o_s = Σ_{k&lt;s} n_k, N = Σ n_s; its j-th row is batch row order_j at step s. For a left-padding
 /// mask the batch rows are ordered by length, longest first (stably), and n_s counts the rows whose history has started
 /// (length ≥ T − s), so the packed rows are exactly the real positions. Any other mask is not packed: n_s = B, order
-/// the identity, and <see cref="Keep"/> holds the mask at every position.
+/// the identity, and <see cref="Keep"/> holds the mask at every position. <see cref="PackedSlots"/>,
+/// <see cref="StateSlots"/> and <see cref="FinalSlots"/> map every batch position (row) to its packed row and to the state
+/// buffer row of its h_t (h_{T−1}), or to a row that is zero where there is none, so results go back to batch order with
+/// one gather each.
 /// </summary>
-internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions, Tensor OutputSlots, Tensor FinalRows, Tensor? Keep)
+internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions, Tensor PackedSlots, Tensor StateSlots, Tensor FinalRows, Tensor FinalSlots, Tensor? Keep)
 {
     /// <summary>N, the number of packed rows.</summary>
     public long Total => Offsets[^1] + Counts[^1];
@@ -208,17 +246,27 @@ internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions,
             offsets[s] = s == 0 ? 0 : offsets[s - 1] + counts[s - 1];
         }
         long total = offsets[^1] + counts[^1];
+        long zeroSlot = total + counts[^1];                                            // the state buffer's last row, never written
         var positions = new long[total];                                               // batch-major index row·T + s of each packed row
-        var outputSlots = new long[total];                                             // where the packed state buffer holds its h_t
+        var slots = new long[total];                                                   // the state buffer row of each packed row's h_t
         for (long s = 0; s < t; s++)
             for (long j = 0; j < counts[s]; j++)
             {
                 positions[offsets[s] + j] = order[j] * t + s;
-                outputSlots[offsets[s] + j] = offsets[s] + counts[s] + j;
+                slots[offsets[s] + j] = offsets[s] + counts[s] + j;
             }
         var finalRows = order.Take((int)counts[^1]).Select(row => (long)row).ToArray(); // the rows with a final state
-        return new StepRows(counts, offsets, tensor(positions, device: mask.device), tensor(outputSlots, device: mask.device),
-            tensor(finalRows, device: mask.device), packed ? null : mask.reshape(b * t, 1).index_select(0, tensor(positions, device: mask.device)));
+        var finalSlots = Enumerable.Repeat(zeroSlot, (int)b).ToArray();                 // per batch row: the buffer row of its h_{T−1}
+        for (long j = 0; j < counts[^1]; j++) finalSlots[order[j]] = total + j;
+        var positionTensor = tensor(positions, device: mask.device);
+        using Scalar unwritten = zeroSlot;
+        var stateSlots = full(b * t, unwritten, ScalarType.Int64, mask.device)          // (B·T) per batch position: the buffer row of its h_t
+            .index_copy_(0, positionTensor, tensor(slots, device: mask.device));         // built on the device: a B·T host array would land on the large-object heap
+        using Scalar unpacked = total;
+        var packedSlots = full(b * t, unpacked, ScalarType.Int64, mask.device)          // (B·T) per batch position: its packed row, N if none
+            .index_copy_(0, positionTensor, arange(total, dtype: ScalarType.Int64, device: mask.device));
+        return new StepRows(counts, offsets, positionTensor, packedSlots, stateSlots, tensor(finalRows, device: mask.device),
+            tensor(finalSlots, device: mask.device), packed ? null : mask.reshape(b * t, 1).index_select(0, positionTensor));
     }
 
     /// <summary>Packed rows (N, D) back to (B, T, D), zero at the positions not packed.</summary>
