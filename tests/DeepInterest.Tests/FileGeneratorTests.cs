@@ -9,7 +9,7 @@ namespace DeepInterest.Tests;
 public class FileGeneratorTests
 {
     private static Dictionary<string, byte[]> Files(string folder) =>
-        Directory.GetFiles(folder).ToDictionary(Path.GetFileName, File.ReadAllBytes)!;
+        Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 
     [Theory]
     [InlineData(GeneratedFormat.Taobao)]

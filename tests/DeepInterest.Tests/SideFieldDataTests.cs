@@ -107,6 +107,17 @@ public class SideFieldDataTests
     }
 
     [Fact]
+    public void ASampleWithoutAPerStepFieldTheTrainingSamplesHaveIsAClearError()
+    {
+        var test = Samples(2, 10);
+        test[1] = test[1] with { HistoryCodes = new Dictionary<string, Steps<long>>() };   // no behavior_type
+        var data = new CtrDataset("fields", Samples(10), [], test, fields: All(12));
+        var error = Assert.Throws<InvalidDataException>(() => Batch.Collate(data.Test, data.Vocabulary, maxLength: 50));
+        Assert.Contains("sample of user 11", error.Message);
+        Assert.Contains("has no per-step field 'behavior_type', which the training samples have", error.Message);
+    }
+
+    [Fact]
     public void ContextComesFromTheImpressionTimeAndBehaviourTypesFromTheHistoryOnly()
     {
         // One user, five events, each of its own type; the log protocol makes a positive and a negative per event from the fifth on.

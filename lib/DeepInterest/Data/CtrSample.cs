@@ -74,9 +74,9 @@ public sealed record CtrSample
     public int HistoryLength => length;
 
     /// <summary>The window of a per-step sparse field, or null when the sample has none of that name.</summary>
-    internal Steps<long>? StepCodes(string name) => store.Codes is { } codes && codes.TryGetValue(name, out var all) ? all.Window(start, length) : null;
+    internal Steps<long>? StepCodes(string name) => store.Codes is { } codes && codes.TryGetValue(name, out var all) ? all.Window(start, length) : (Steps<long>?)null;
     /// <summary>The window of a per-step dense field, or null when the sample has none of that name.</summary>
-    internal Steps<float>? StepValues(string name) => store.Values is { } values && values.TryGetValue(name, out var all) ? all.Window(start, length) : null;
+    internal Steps<float>? StepValues(string name) => store.Values is { } values && values.TryGetValue(name, out var all) ? all.Window(start, length) : (Steps<float>?)null;
     internal IEnumerable<string> StepCodeNames => store.Codes?.Keys ?? [];
     internal IEnumerable<string> StepValueNames => store.Values?.Keys ?? [];
 
