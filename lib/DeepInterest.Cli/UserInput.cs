@@ -187,24 +187,23 @@ internal static class UserInput
     }
 
     /// <summary>
-    /// <c>--features all|none|NAME[,NAME…]</c>: every side field the data set has (default, read as null), none (the
-    /// item-and-category models, an empty list) or only the fields named (a per-field ablation; names are checked against
-    /// the data set once it is loaded).
+    /// <c>--features all|none|NAME[,NAME…]</c>: every side field the data set has (default), none (the item-and-category
+    /// models) or only the fields named (a per-field ablation; names are checked against the data set once it is loaded).
     /// </summary>
-    public static Option<string[]?> Features() => new("--features")
+    public static Option<FieldChoice> Features() => new("--features")
     {
         Description = "side fields: all the data set has (user, context, behaviour, candidate; default), none, or a comma-separated list of field names",
         HelpName = "all|none|NAME[,NAME…]",
-        DefaultValueFactory = _ => null,
+        DefaultValueFactory = _ => FieldChoice.All,
         CustomParser = result =>
         {
             var token = result.Tokens[^1].Value.Trim();
-            if (token.Equals("all", StringComparison.OrdinalIgnoreCase)) return null;
-            if (token.Equals("none", StringComparison.OrdinalIgnoreCase)) return [];
+            if (token.Equals("all", StringComparison.OrdinalIgnoreCase)) return FieldChoice.All;
+            if (token.Equals("none", StringComparison.OrdinalIgnoreCase)) return new FieldChoice([]);
             var names = token.Split(',', StringSplitOptions.TrimEntries);
             if (names.Any(string.IsNullOrEmpty))
                 result.AddError($"--features: '{token}' has an empty field name; expected all, none or names separated by commas (e.g. hour,weekday)");
-            return names.Distinct(StringComparer.Ordinal).ToArray();
+            return new FieldChoice(names.Distinct(StringComparer.Ordinal).ToArray());
         },
     };
 
@@ -353,3 +352,9 @@ internal static class UserInput
 
 /// <summary>A user error found while the work runs (a data file that is missing or malformed): one line, exit code 2.</summary>
 internal sealed class UserErrorException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>What <c>--features</c> asked for: every side field (<see cref="Names"/> null), none (empty) or the ones named.</summary>
+internal sealed record FieldChoice(IReadOnlyList<string>? Names)
+{
+    public static FieldChoice All { get; } = new((IReadOnlyList<string>?)null);
+}

@@ -178,6 +178,20 @@ public class CliErrorTests
         Assert.Same(DownloadCatalog.AmazonElectronics, download.GetValue<DatasetEntry>("name"));
     }
 
+    [Theory]
+    [InlineData("all", null)]
+    [InlineData("ALL", null)]
+    [InlineData("none", "")]
+    [InlineData("behavior_type, hour,hour", "behavior_type,hour")]
+    public void FeaturesParseToAllNoneOrTheNamedFields(string value, string? names)
+    {
+        var parse = CliApp.Create().Parse(["compare", "--features", value]);
+        Assert.Empty(parse.Errors);
+        var choice = parse.GetValue<FieldChoice>("--features")!;   // an explicit "all" once crashed the cast (exit 70)
+        Assert.Equal(names, choice.Names is null ? null : string.Join(",", choice.Names));
+        Assert.Null(CliApp.Create().Parse(["compare"]).GetValue<FieldChoice>("--features")!.Names);
+    }
+
     /// <summary><c>--seeds</c> runs the whole comparison per seed: results.json carries the seeds and the std keys.</summary>
     [Fact]
     public async Task CompareWithSeveralSeedsWritesMeansStdsAndTheSeeds()

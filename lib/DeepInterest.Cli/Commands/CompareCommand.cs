@@ -42,12 +42,12 @@ internal static class CompareCommand
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) },
             new DatasetOptions { Negatives = parse.GetValue(negatives), Vocabulary = new VocabularyConfig { MinCount = parse.GetValue(minCount) } },
-            parse.GetValue(features)));
+            parse.GetValue(features)!.Names));
         return command;
     }
 
     private static int Run(string[] models, string dataName, string? dataDir, string outDir, int[] seeds, TrainerConfig common,
-        ModelOptions options, DatasetOptions dataOptions, string[]? features)
+        ModelOptions options, DatasetOptions dataOptions, IReadOnlyList<string>? features)
     {
         UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
@@ -76,7 +76,7 @@ internal static class CompareCommand
     }
 
     /// <param name="features">The side fields to keep: null = all, empty = none (<c>--features</c>).</param>
-    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, string[]? features)
+    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, IReadOnlyList<string>? features)
     {
         var start = clock.Elapsed;
         CtrDataset data;
