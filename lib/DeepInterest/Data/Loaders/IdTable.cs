@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace DeepInterest.Data.Loaders;
 
@@ -39,15 +40,31 @@ public sealed class IdTable
     public long Intern(ReadOnlySpan<char> name)
     {
         int hash = Hash(name);
-        int bucket = hash & (buckets.Length - 1);
-        for (int i = buckets[bucket]; i != 0; i = entries[i - 1].Next)
+        for (int i = buckets[hash & (buckets.Length - 1)]; i != 0; i = entries[i - 1].Next)
             if (entries[i - 1].Hash == hash && name.SequenceEqual(entries[i - 1].Name)) return i - 1;
+        return Add(hash, name.ToString());
+    }
+
+    /// <summary>
+    /// The id of the UTF-8 name <paramref name="utf8"/>, added when new: the same id as for its text, without decoding
+    /// it when it is ASCII (ids in the data files are), so a file can be interned straight from its bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public long Intern(ReadOnlySpan<byte> utf8)
+    {
+        if (!TryHashAscii(utf8, out int hash)) return Intern(Decode(utf8, stackalloc char[MaxStackName]));
+        for (int i = buckets[hash & (buckets.Length - 1)]; i != 0; i = entries[i - 1].Next)
+            if (entries[i - 1].Hash == hash && Ascii.Equals(utf8, entries[i - 1].Name)) return i - 1;
+        return Add(hash, Encoding.ASCII.GetString(utf8));
+    }
+
+    private long Add(int hash, string name)
+    {
         if (names.Count == entries.Length) Grow();
-        bucket = hash & (buckets.Length - 1);
-        var text = name.ToString();
-        names.Add(text);
+        int bucket = hash & (buckets.Length - 1);
+        names.Add(name);
         int id = names.Count;
-        entries[id - 1] = new Entry { Hash = hash, Next = buckets[bucket], Name = text };
+        entries[id - 1] = new Entry { Hash = hash, Next = buckets[bucket], Name = name };
         buckets[bucket] = id;
         return id - 1;
     }
@@ -62,6 +79,25 @@ public sealed class IdTable
         return false;
     }
 
+    /// <summary>The id of the UTF-8 name <paramref name="utf8"/> when already interned.</summary>
+    public bool TryGetId(ReadOnlySpan<byte> utf8, out long id)
+    {
+        if (!TryHashAscii(utf8, out int hash)) return TryGetId(Decode(utf8, stackalloc char[MaxStackName]), out id);
+        for (int i = buckets[hash & (buckets.Length - 1)]; i != 0; i = entries[i - 1].Next)
+            if (entries[i - 1].Hash == hash && Ascii.Equals(utf8, entries[i - 1].Name)) { id = i - 1; return true; }
+        id = -1;
+        return false;
+    }
+
+    private const int MaxStackName = 256;
+
+    /// <summary>A non-ASCII UTF-8 name as text (invalid bytes become U+FFFD, as a UTF-8 reader shows them).</summary>
+    private static ReadOnlySpan<char> Decode(ReadOnlySpan<byte> utf8, Span<char> stack)
+    {
+        var chars = utf8.Length <= stack.Length ? stack : new char[utf8.Length];   // UTF-8 never decodes to more chars than bytes
+        return chars[..Encoding.UTF8.GetChars(utf8, chars)];
+    }
+
     /// <summary>FNV-1a with a final mix: ids come from local files, so flooding resistance (string's Marvin hash) buys nothing and costs time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Hash(ReadOnlySpan<char> name)
@@ -69,6 +105,16 @@ public sealed class IdTable
         uint hash = 2166136261;
         foreach (char c in name) hash = (hash ^ c) * 16777619;
         return (int)(hash ^ (hash >> 15));
+    }
+
+    /// <summary><see cref="Hash"/> of an ASCII name given as bytes (each byte is its char); false when a byte is not ASCII.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryHashAscii(ReadOnlySpan<byte> utf8, out int result)
+    {
+        uint hash = 2166136261, all = 0;
+        foreach (byte b in utf8) { hash = (hash ^ b) * 16777619; all |= b; }
+        result = (int)(hash ^ (hash >> 15));
+        return all < 0x80;
     }
 
     private void Grow()
