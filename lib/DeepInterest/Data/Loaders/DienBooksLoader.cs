@@ -106,6 +106,7 @@ public static class DienBooksLoader
         int lines = 0;
         TextFiles.ForEachUtf8Line(path, (_, _) => lines++);
         var times = new Dictionary<long, long>(lines);
+        RepeatLookup user = new(users), item = new(items);
         TextFiles.ForEachUtf8Line(path, (line, number) =>
         {
             tally.RowsRead++;
@@ -115,12 +116,37 @@ public static class DienBooksLoader
                 tally.Malformed(path, number, "expected user\\titem\\trating\\ttime with a non-negative Unix time", TextFiles.Text(line));
                 return;
             }
-            if (!users.TryGetId(line[f[0]], out long user) || !items.TryGetId(line[f[1]], out long item)) { tally.RowsFiltered++; return; }
-            long key = ReviewKey(user, item);
+            if (!user.TryGetId(line[f[0]], out long userId) || !item.TryGetId(line[f[1]], out long itemId)) { tally.RowsFiltered++; return; }
+            long key = ReviewKey(userId, itemId);
             ref long seen = ref CollectionsMarshal.GetValueRefOrAddDefault(times, key, out bool exists);
             seen = exists ? Math.Min(seen, time) : time;
         });
         return times;
+    }
+
+    /// <summary>
+    /// <see cref="IdTable.TryGetId(ReadOnlySpan{byte}, out long)"/> that remembers the last name looked up: reviews-info is
+    /// sorted by user (or, in DIEN's file, by item), so most lines repeat the previous line's name.
+    /// </summary>
+    private sealed class RepeatLookup(IdTable table)
+    {
+        private byte[] last = new byte[64];
+        private int length = -1;
+        private bool found;
+        private long id;
+
+        public bool TryGetId(ReadOnlySpan<byte> name, out long result)
+        {
+            if (length < 0 || !name.SequenceEqual(last.AsSpan(0, length)))
+            {
+                found = table.TryGetId(name, out id);
+                if (name.Length > last.Length) last = new byte[2 * name.Length];
+                name.CopyTo(last);
+                length = name.Length;
+            }
+            result = id;
+            return found;
+        }
     }
 
     /// <summary>
