@@ -32,7 +32,9 @@ public sealed record DienBooksData(
 /// reviews-info, history step i gets time i and the candidate time n (history length): "seconds" count steps, and the
 /// report says <see cref="TimeKind.Index"/>.</para>
 /// <para>Memory: each line's history (items, categories, times, negatives) is stored once, in flat arrays of about a
-/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample.</para>
+/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample. Lines are
+/// read as UTF-8 bytes and ids interned from them (<see cref="IdTable.Intern(ReadOnlySpan{byte})"/>), with no string per
+/// line or token; each sample is built once, after the time join, and the review table is garbage by then.</para>
 /// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
 /// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
 /// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>

@@ -6,7 +6,7 @@ namespace DeepInterest.Data.Loaders;
 /// <summary>
 /// Interns the string ids of one field (ASINs, user ids, category names) as stable dense longs 0, 1, 2, … in order of
 /// first appearance, and keeps the names so notebooks can show them. Looks up spans without allocating a string for
-/// ids it has already seen, which matters on the 1.2M-line DIEN files with long histories.
+/// ids it has already seen (as text or as UTF-8 bytes), which matters on the 1.2M-line DIEN files with long histories.
 /// </summary>
 public sealed class IdTable
 {
