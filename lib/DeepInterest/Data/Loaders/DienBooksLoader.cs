@@ -100,14 +100,12 @@ public static class DienBooksLoader
     /// <summary>
     /// reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know, keyed by
     /// <see cref="ReviewKey"/> (one 64-bit key per pair keeps the table small on the full data). The table is sized from
-    /// a first count of the lines, so it is never copied while it grows.
+    /// a first count of the lines (<see cref="TextFiles.CountLines"/>), so it is never copied while it grows.
     /// </summary>
     private static Dictionary<long, long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
     {
         tally.AddFile(path);
-        int lines = 0;
-        TextFiles.ForEachUtf8Line(path, (_, _) => lines++);
-        var times = new Dictionary<long, long>(lines);
+        var times = new Dictionary<long, long>(TextFiles.CountLines(path));
         RepeatLookup user = new(users), item = new(items);
         TextFiles.ForEachUtf8Line(path, (line, number) =>
         {
@@ -246,7 +244,7 @@ public static class DienBooksLoader
         public List<Line> Read(string path)
         {
             tally.AddFile(path);
-            var lines = new List<Line>();
+            var lines = new List<Line>(TextFiles.CountLines(path));   // sized once: growing would leave copies in the large-object heap
             TextFiles.ForEachUtf8Line(path, (line, number) =>
             {
                 tally.RowsRead++;

@@ -75,6 +75,14 @@ internal static class TextFiles
 
     public delegate void Utf8LineAction(ReadOnlySpan<byte> line, long lineNumber);
 
+    /// <summary>The number of non-empty lines: a first pass that lets a loader size its tables once instead of growing them.</summary>
+    public static int CountLines(string path)
+    {
+        int lines = 0;
+        ForEachUtf8Line(path, (_, _) => lines++);
+        return lines;
+    }
+
     /// <summary>The line as text, for error messages.</summary>
     public static string Text(ReadOnlySpan<byte> line) => Encoding.UTF8.GetString(line);
 
