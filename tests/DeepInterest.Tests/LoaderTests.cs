@@ -165,6 +165,36 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.Throws<ArgumentOutOfRangeException>(() => table.Name(names.Length));
     }
 
+    [Fact]
+    public void IdTableGivesTheSameIdForANameAsTextOrAsUtf8Bytes()
+    {
+        var table = new IdTable("category");
+        string[] names = ["Books", "Büch€r", "default_cat", new string('x', 300) + "é"];   // ASCII, non-ASCII, longer than the stack buffer
+
+        var fromText = names.Select(n => table.Intern(n)).ToArray();
+        var fromBytes = names.Select(n => table.Intern(Encoding.UTF8.GetBytes(n))).ToArray();
+        long added = table.Intern("new"u8);
+
+        Assert.Equal(fromText, fromBytes);
+        Assert.Equal(names.Length, added);
+        Assert.Equal("new", table.Name(added));
+        Assert.True(table.TryGetId(Encoding.UTF8.GetBytes("Büch€r"), out long found) && found == 1);
+        Assert.False(table.TryGetId("Book"u8, out _));
+    }
+
+    [Fact]
+    public void Utf8LinesEndAtLfCrOrCrLfSkipEmptyLinesAndKeepTheirNumbers()
+    {
+        using var dir = new TempFolder();
+        var longLine = new string('a', 3 << 20);   // longer than the 1 MiB read buffer
+        var path = dir.Write("lines", "first\r\nsecond\rthird\n\n" + longLine + "\nlast", new UTF8Encoding(true));
+        var lines = new List<(long, string)>();
+
+        TextFiles.ForEachUtf8Line(path, (line, number) => lines.Add((number, Encoding.UTF8.GetString(line))));
+
+        Assert.Equal([(1L, "first"), (2L, "second"), (3L, "third"), (5L, longLine), (6L, "last")], lines);
+    }
+
     // ---------- Taobao ----------
 
     [Fact]

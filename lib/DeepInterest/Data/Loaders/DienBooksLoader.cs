@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DeepInterest.Data.Loaders;
 
@@ -31,7 +32,9 @@ public sealed record DienBooksData(
 /// reviews-info, history step i gets time i and the candidate time n (history length): "seconds" count steps, and the
 /// report says <see cref="TimeKind.Index"/>.</para>
 /// <para>Memory: each line's history (items, categories, times, negatives) is stored once, in flat arrays of about a
-/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample.</para>
+/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample. Lines are
+/// read as UTF-8 bytes and ids interned from them (<see cref="IdTable.Intern(ReadOnlySpan{byte})"/>), with no string per
+/// line or token; each sample is built once, after the time join, and the review table is garbage by then.</para>
 /// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
 /// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
 /// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>
@@ -44,7 +47,7 @@ public static class DienBooksLoader
     public const string ReviewsInfoName = "reviews-info";
     /// <summary>Largest share of history steps without a usable review time for which reviews-info's times are still used.</summary>
     public const double MaxUnmatchedTimeShare = 0.01;
-    private const char HistorySeparator = '\x02';
+    private const byte HistorySeparator = 0x02;
 
     public static DienBooksData Load(string folder, LoadOptions? options = null)
     {
@@ -56,53 +59,94 @@ public static class DienBooksLoader
         var categories = new IdTable("category");
         var (poolItems, poolCategories) = ReadItemInfo(itemInfoPath, items, categories, tally);
         var reader = new SampleReader(users, items, categories, poolItems, poolCategories, new Random(options.Seed), tally);
-        IReadOnlyList<CtrSample> train = reader.Read(trainPath), test = reader.Read(testPath);
+        List<Line> train = reader.Read(trainPath), test = reader.Read(testPath);
         var reviewsPath = Path.Combine(folder, ReviewsInfoName);
         if (!File.Exists(reviewsPath))
-            return new DienBooksData(train, test, users, items, categories, tally.Finish() with
+            return new DienBooksData(reader.Samples(train, TimeKind.Index), reader.Samples(test, TimeKind.Index), users, items, categories, tally.Finish() with
             {
                 Times = TimeKind.Index, TimesNote = $"no {ReviewsInfoName} in the folder: history step i has time i",
             });
-        var reviewTimes = ReadReviewTimes(reviewsPath, users, items, tally);
-        var joined = new TimeJoin(reviewTimes, reader.Chunks);
-        joined.Count(train);
-        joined.Count(test);
-        var share = joined.Steps == 0 ? 0 : (double)joined.Unmatched / joined.Steps;
+        var joined = JoinReviewTimes(reviewsPath, users, items, reader, train, test, tally);
+        var share = joined.Steps == 0 ? 0 : (double)(joined.Missing + joined.OutOfOrder) / joined.Steps;
         var counts = $"{joined.Missing:N0} of {joined.Steps:N0} history steps without a review time, {joined.OutOfOrder:N0} earlier than the step before";
         if (share > MaxUnmatchedTimeShare)
-            return new DienBooksData(train, test, users, items, categories, tally.Finish() with
+        {
+            reader.RestoreStepIndices(train);
+            reader.RestoreStepIndices(test);
+            return new DienBooksData(reader.Samples(train, TimeKind.Index), reader.Samples(test, TimeKind.Index), users, items, categories, tally.Finish() with
             {
                 Times = TimeKind.Index, TimesNote = $"{ReviewsInfoName} does not fit these samples ({counts}): history step i has time i",
             });
-        return new DienBooksData(joined.Apply(train), joined.Apply(test), users, items, categories, tally.Finish() with
+        }
+        return new DienBooksData(reader.Samples(train, TimeKind.Real), reader.Samples(test, TimeKind.Real), users, items, categories, tally.Finish() with
         {
             Times = TimeKind.Real, TimesNote = $"review times from {ReviewsInfoName}: {counts}, such steps take their neighbour's time",
         });
     }
 
     /// <summary>
+    /// Writes the review times over the step indices of every line's history and counts the steps that had to borrow a
+    /// neighbour's. The review table is only alive in here, so it is garbage before the samples are built.
+    /// </summary>
+    private static (long Steps, long Missing, long OutOfOrder) JoinReviewTimes(string path, IdTable users, IdTable items, SampleReader reader,
+        List<Line> train, List<Line> test, LoadTally tally)
+    {
+        var joined = new TimeJoin(ReadReviewTimes(path, users, items, tally));
+        reader.Join(train, joined);
+        reader.Join(test, joined);
+        return (joined.Steps, joined.Missing, joined.OutOfOrder);
+    }
+
+    /// <summary>
     /// reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know, keyed by
-    /// <see cref="ReviewKey"/> (one 64-bit key per pair keeps the table small on the full data).
+    /// <see cref="ReviewKey"/> (one 64-bit key per pair keeps the table small on the full data). The table is sized from
+    /// a first count of the lines (<see cref="TextFiles.CountLines"/>), so it is never copied while it grows.
     /// </summary>
     private static Dictionary<long, long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
     {
         tally.AddFile(path);
-        var times = new Dictionary<long, long>();
-        TextFiles.ForEachLine(path, null, (line, number) =>
+        var times = new Dictionary<long, long>(TextFiles.CountLines(path));
+        RepeatLookup user = new(users), item = new(items);
+        TextFiles.ForEachUtf8Line(path, (line, number) =>
         {
             tally.RowsRead++;
-            ReadOnlySpan<char> text = line;
             Span<Range> f = stackalloc Range[4];
-            if (!TextFiles.TrySplit(text, "\t", f) || !long.TryParse(text[f[3]], out long time) || time < 0)
+            if (!TextFiles.TrySplit(line, (byte)'\t', f) || !long.TryParse(line[f[3]], out long time) || time < 0)
             {
-                tally.Malformed(path, number, "expected user\\titem\\trating\\ttime with a non-negative Unix time", text);
+                tally.Malformed(path, number, "expected user\\titem\\trating\\ttime with a non-negative Unix time", TextFiles.Text(line));
                 return;
             }
-            if (!users.TryGetId(text[f[0]], out long user) || !items.TryGetId(text[f[1]], out long item)) { tally.RowsFiltered++; return; }
-            long key = ReviewKey(user, item);
-            times[key] = times.TryGetValue(key, out long seen) ? Math.Min(seen, time) : time;
+            if (!user.TryGetId(line[f[0]], out long userId) || !item.TryGetId(line[f[1]], out long itemId)) { tally.RowsFiltered++; return; }
+            long key = ReviewKey(userId, itemId);
+            ref long seen = ref CollectionsMarshal.GetValueRefOrAddDefault(times, key, out bool exists);
+            seen = exists ? Math.Min(seen, time) : time;
         });
         return times;
+    }
+
+    /// <summary>
+    /// <see cref="IdTable.TryGetId(ReadOnlySpan{byte}, out long)"/> that remembers the last name looked up: reviews-info is
+    /// sorted by user (or, in DIEN's file, by item), so most lines repeat the previous line's name.
+    /// </summary>
+    private sealed class RepeatLookup(IdTable table)
+    {
+        private byte[] last = new byte[64];
+        private int length = -1;
+        private bool found;
+        private long id;
+
+        public bool TryGetId(ReadOnlySpan<byte> name, out long result)
+        {
+            if (length < 0 || !name.SequenceEqual(last.AsSpan(0, length)))
+            {
+                found = table.TryGetId(name, out id);
+                if (name.Length > last.Length) last = new byte[2 * name.Length];
+                name.CopyTo(last);
+                length = name.Length;
+            }
+            result = id;
+            return found;
+        }
     }
 
     /// <summary>
@@ -111,45 +155,27 @@ public static class DienBooksLoader
     /// </summary>
     private static long ReviewKey(long user, long item) => unchecked((user << 32 | item) * (long)0x9E3779B97F4A7C15UL);
 
-    /// <summary>
-    /// Gives samples their review times, counting the steps that had to borrow a neighbour's. <see cref="Count"/> only
-    /// counts (so a refused join leaves the step indices untouched); <see cref="Apply"/> then writes the times over the
-    /// step indices in the flat arrays and gives each sample its candidate time.
-    /// </summary>
-    private sealed class TimeJoin(Dictionary<long, long> reviewTimes, IReadOnlyList<StepChunk> chunks)
+    /// <summary>The review times (while joining) and the counts of history steps that had to borrow a neighbour's time.</summary>
+    private sealed class TimeJoin(Dictionary<long, long> reviewTimes)
     {
         public long Steps, Missing, OutOfOrder;
-        public long Unmatched => Missing + OutOfOrder;
-        private readonly Dictionary<StepStore, StepChunk> chunkOf = chunks.ToDictionary(c => c.Store, ReferenceEqualityComparer.Instance as IEqualityComparer<StepStore>);
 
-        public void Count(IReadOnlyList<CtrSample> samples)
+        /// <summary>Writes the joined times of one history (<paramref name="times"/> holds step indices before) and counts.</summary>
+        public void Join(long user, ReadOnlySpan<long> history, Span<long> times)
         {
-            foreach (var sample in samples) Join(sample, default, count: true);
-        }
-
-        public List<CtrSample> Apply(IReadOnlyList<CtrSample> samples) => samples.Select(sample =>
-        {
-            var (store, start, n) = sample.Window;
-            var times = chunkOf[store].Times.AsSpan(start, n);
-            Join(sample, times, count: false);
-            return sample with { Time = n == 0 ? 0 : times[^1] };
-        }).ToList();
-
-        /// <summary>The joined times of the sample's history: counted, or written to <paramref name="times"/>.</summary>
-        private void Join(CtrSample sample, Span<long> times, bool count)
-        {
-            var history = sample.HistoryItems;
             int n = history.Length;
+            for (int i = 0; i < n; i++)   // -1: no review (the times read are non-negative)
+                times[i] = reviewTimes.TryGetValue(ReviewKey(user, history[i]), out long t) ? t : -1;
             long previous = 0;   // leading steps without a time borrow the first found
             for (int i = 0; i < n; i++)
-                if (reviewTimes.TryGetValue(ReviewKey(sample.User, history[i]), out long first)) { previous = first; break; }
-            if (count) Steps += n;
+                if (times[i] >= 0) { previous = times[i]; break; }
+            Steps += n;
             for (int i = 0; i < n; i++)
             {
-                if (!reviewTimes.TryGetValue(ReviewKey(sample.User, history[i]), out long t)) { if (count) Missing++; t = previous; }
-                else if (t < previous) { if (count) OutOfOrder++; t = previous; }
-                previous = t;
-                if (!count) times[i] = t;
+                long t = times[i];
+                if (t < 0) { Missing++; t = previous; }
+                else if (t < previous) { OutOfOrder++; t = previous; }
+                times[i] = previous = t;
             }
         }
     }
@@ -173,16 +199,15 @@ public static class DienBooksLoader
         var pool = new List<long>();
         var poolCategories = new List<long>();
         var seen = new HashSet<long>();
-        TextFiles.ForEachLine(path, null, (line, number) =>
+        TextFiles.ForEachUtf8Line(path, (line, number) =>
         {
             tally.RowsRead++;
-            ReadOnlySpan<char> text = line;
             Span<Range> f = stackalloc Range[2];
-            if (!TextFiles.TrySplit(text, "\t", f) || text[f[0]].IsEmpty) { tally.Malformed(path, number, "expected item\\tcategory", text); return; }
-            long item = items.Intern(text[f[0]]);
+            if (!TextFiles.TrySplit(line, (byte)'\t', f) || line[f[0]].IsEmpty) { tally.Malformed(path, number, "expected item\\tcategory", TextFiles.Text(line)); return; }
+            long item = items.Intern(line[f[0]]);
             if (!seen.Add(item)) return;
             pool.Add(item);
-            poolCategories.Add(categories.Intern(text[f[1]]));
+            poolCategories.Add(categories.Intern(line[f[1]]));
         });
         if (pool.Count < 2) throw new InvalidDataException($"{path}: needs at least 2 items to draw negatives from, found {pool.Count}");
         return (pool.ToArray(), poolCategories.ToArray());
@@ -208,35 +233,38 @@ public static class DienBooksLoader
         public int Free => Items.Length - Used;
     }
 
+    /// <summary>One line read: where its history is (chunk, start, length), its ids and its label, until the samples are built.</summary>
+    private readonly record struct Line(int Chunk, int Start, int Length, int User, int Item, int Category, bool Clicked);
+
     private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, long[] pool,
         long[] poolCategories, Random random, LoadTally tally)
     {
         private readonly List<StepChunk> chunks = [];
-        public IReadOnlyList<StepChunk> Chunks => chunks;
 
-        public List<CtrSample> Read(string path)
+        public List<Line> Read(string path)
         {
             tally.AddFile(path);
-            var samples = new List<CtrSample>();
-            TextFiles.ForEachLine(path, null, (line, number) =>
+            var lines = new List<Line>(TextFiles.CountLines(path));   // sized once: growing would leave copies in the large-object heap
+            TextFiles.ForEachUtf8Line(path, (line, number) =>
             {
                 tally.RowsRead++;
-                if (Parse(line, path, number) is { } sample) { samples.Add(sample); tally.RowsKept++; }
+                if (Parse(line, path, number) is { } read) { lines.Add(read); tally.RowsKept++; }
             });
-            return samples;
+            return lines;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // runs once per line of a one-shot load: skip tier 0
-        private CtrSample? Parse(ReadOnlySpan<char> line, string path, long number)
+        private Line? Parse(ReadOnlySpan<byte> line, string path, long number)
         {
             Span<Range> f = stackalloc Range[6];
-            if (!TextFiles.TrySplit(line, "\t", f)) { tally.Malformed(path, number, "expected 6 tab-separated fields label, user, item, category, item_hist, cat_hist", line); return null; }
-            float label = line[f[0]] switch { "1" => 1f, "0" => 0f, _ => -1f };
-            if (label < 0) { tally.Malformed(path, number, "label must be 0 or 1", line); return null; }
-            ReadOnlySpan<char> itemHistory = line[f[4]], categoryHistory = line[f[5]];
+            if (!TextFiles.TrySplit(line, (byte)'\t', f)) { tally.Malformed(path, number, "expected 6 tab-separated fields label, user, item, category, item_hist, cat_hist", TextFiles.Text(line)); return null; }
+            var labelText = line[f[0]];
+            bool clicked = labelText.SequenceEqual("1"u8);
+            if (!clicked && !labelText.SequenceEqual("0"u8)) { tally.Malformed(path, number, "label must be 0 or 1", TextFiles.Text(line)); return null; }
+            ReadOnlySpan<byte> itemHistory = line[f[4]], categoryHistory = line[f[5]];
             int length = itemHistory.IsEmpty ? 0 : itemHistory.Count(HistorySeparator) + 1;
             int categoryLength = categoryHistory.IsEmpty ? 0 : categoryHistory.Count(HistorySeparator) + 1;
-            if (length != categoryLength) { tally.Malformed(path, number, $"item history has {length} entries but category history {categoryLength}", line); return null; }
+            if (length != categoryLength) { tally.Malformed(path, number, $"item history has {length} entries but category history {categoryLength}", TextFiles.Text(line)); return null; }
             var chunk = Room(length);
             int start = chunk.Used;
             for (int i = 0; i < length; i++)
@@ -251,7 +279,43 @@ public static class DienBooksLoader
             }
             chunk.Used += length;
             long user = users.Intern(line[f[1]]), candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
-            return new CtrSample(chunk.Store, start, length, user, candidate, category, length, label);
+            return new Line(chunks.Count - 1, start, length, (int)user, (int)candidate, (int)category, clicked);
+        }
+
+        /// <summary>Joins the review times into the histories of <paramref name="lines"/>.</summary>
+        public void Join(List<Line> lines, TimeJoin join)
+        {
+            foreach (var line in lines)
+            {
+                var chunk = chunks[line.Chunk];
+                join.Join(line.User, chunk.Items.AsSpan(line.Start, line.Length), chunk.Times.AsSpan(line.Start, line.Length));
+            }
+        }
+
+        /// <summary>Puts the step indices back after a refused join.</summary>
+        public void RestoreStepIndices(List<Line> lines)
+        {
+            foreach (var line in lines)
+            {
+                var times = chunks[line.Chunk].Times.AsSpan(line.Start, line.Length);
+                for (int i = 0; i < times.Length; i++) times[i] = i;
+            }
+        }
+
+        /// <summary>
+        /// The samples, windows of the flat arrays; the candidate's time is the last history step's review time
+        /// (<see cref="TimeKind.Real"/>) or the history length (step indices).
+        /// </summary>
+        public List<CtrSample> Samples(List<Line> lines, TimeKind times)
+        {
+            var samples = new List<CtrSample>(lines.Count);
+            foreach (var line in lines)
+            {
+                var chunk = chunks[line.Chunk];
+                long time = times == TimeKind.Index ? line.Length : line.Length == 0 ? 0 : chunk.Times[line.Start + line.Length - 1];
+                samples.Add(new CtrSample(chunk.Store, line.Start, line.Length, line.User, line.Item, line.Category, time, line.Clicked ? 1f : 0f));
+            }
+            return samples;
         }
 
         /// <summary>The chunk with room for <paramref name="steps"/> more steps: the current one, or a new one.</summary>
@@ -261,7 +325,7 @@ public static class DienBooksLoader
             return chunks[^1];
         }
 
-        private static ReadOnlySpan<char> NextEntry(ref ReadOnlySpan<char> rest)
+        private static ReadOnlySpan<byte> NextEntry(ref ReadOnlySpan<byte> rest)
         {
             int at = rest.IndexOf(HistorySeparator);
             var entry = at < 0 ? rest : rest[..at];

@@ -1,23 +1,24 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 
 namespace DeepInterest.Data.Loaders;
 
 /// <summary>
 /// Interns the string ids of one field (ASINs, user ids, category names) as stable dense longs 0, 1, 2, … in order of
 /// first appearance, and keeps the names so notebooks can show them. Looks up spans without allocating a string for
-/// ids it has already seen, which matters on the 1.2M-line DIEN files with long histories.
+/// ids it has already seen (as text or as UTF-8 bytes), which matters on the 1.2M-line DIEN files with long histories.
 /// </summary>
 public sealed class IdTable
 {
     private readonly List<string> names = [];
-    private int[] buckets = new int[1024];   // 1-based index into entries; 0 = empty
-    private Entry[] entries = new Entry[1024];
+    private Slot[] slots = new Slot[1024];   // open addressing with linear probing, at most half full
 
-    private struct Entry
+    /// <summary>A name with its hash and id: one slot holds all a lookup needs, so a hit costs one slot and the name.</summary>
+    private struct Slot
     {
+        public string? Name;   // null = empty
         public int Hash;
-        public int Next;      // 1-based, 0 = end of chain
-        public string Name;
+        public int Id;
     }
 
     public string Field { get; }
@@ -38,28 +39,70 @@ public sealed class IdTable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot in one-shot loads: skip the unoptimised first tier
     public long Intern(ReadOnlySpan<char> name)
     {
-        int hash = Hash(name);
-        int bucket = hash & (buckets.Length - 1);
-        for (int i = buckets[bucket]; i != 0; i = entries[i - 1].Next)
-            if (entries[i - 1].Hash == hash && name.SequenceEqual(entries[i - 1].Name)) return i - 1;
-        if (names.Count == entries.Length) Grow();
-        bucket = hash & (buckets.Length - 1);
-        var text = name.ToString();
-        names.Add(text);
+        int hash = Hash(name), mask = slots.Length - 1;
+        for (int s = hash & mask; ; s = (s + 1) & mask)
+        {
+            ref var slot = ref slots[s];
+            if (slot.Name is null) return Add(s, hash, name.ToString());
+            if (slot.Hash == hash && name.SequenceEqual(slot.Name)) return slot.Id;
+        }
+    }
+
+    /// <summary>
+    /// The id of the UTF-8 name <paramref name="utf8"/>, added when new: the same id as for its text, without decoding
+    /// it when it is ASCII (ids in the data files are), so a file can be interned straight from its bytes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public long Intern(ReadOnlySpan<byte> utf8)
+    {
+        if (!TryHashAscii(utf8, out int hash)) return Intern(Decode(utf8, stackalloc char[MaxStackName]));
+        int mask = slots.Length - 1;
+        for (int s = hash & mask; ; s = (s + 1) & mask)
+        {
+            ref var slot = ref slots[s];
+            if (slot.Name is null) return Add(s, hash, Encoding.ASCII.GetString(utf8));
+            if (slot.Hash == hash && Ascii.Equals(utf8, slot.Name)) return slot.Id;
+        }
+    }
+
+    private long Add(int at, int hash, string name)
+    {
         int id = names.Count;
-        entries[id - 1] = new Entry { Hash = hash, Next = buckets[bucket], Name = text };
-        buckets[bucket] = id;
-        return id - 1;
+        names.Add(name);
+        slots[at] = new Slot { Name = name, Hash = hash, Id = id };
+        if (2 * names.Count > slots.Length) Grow();
+        return id;
     }
 
     /// <summary>The id of <paramref name="name"/> when already interned.</summary>
     public bool TryGetId(ReadOnlySpan<char> name, out long id)
     {
-        int hash = Hash(name);
-        for (int i = buckets[hash & (buckets.Length - 1)]; i != 0; i = entries[i - 1].Next)
-            if (entries[i - 1].Hash == hash && name.SequenceEqual(entries[i - 1].Name)) { id = i - 1; return true; }
+        int hash = Hash(name), mask = slots.Length - 1;
+        for (int s = hash & mask; slots[s].Name is { } known; s = (s + 1) & mask)
+            if (slots[s].Hash == hash && name.SequenceEqual(known)) { id = slots[s].Id; return true; }
         id = -1;
         return false;
+    }
+
+    /// <summary>The id of the UTF-8 name <paramref name="utf8"/> when already interned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryGetId(ReadOnlySpan<byte> utf8, out long id)
+    {
+        if (!TryHashAscii(utf8, out int hash)) return TryGetId(Decode(utf8, stackalloc char[MaxStackName]), out id);
+        int mask = slots.Length - 1;
+        for (int s = hash & mask; slots[s].Name is { } known; s = (s + 1) & mask)
+            if (slots[s].Hash == hash && Ascii.Equals(utf8, known)) { id = slots[s].Id; return true; }
+        id = -1;
+        return false;
+    }
+
+    private const int MaxStackName = 256;
+
+    /// <summary>A non-ASCII UTF-8 name as text (invalid bytes become U+FFFD, as a UTF-8 reader shows them).</summary>
+    private static ReadOnlySpan<char> Decode(ReadOnlySpan<byte> utf8, Span<char> stack)
+    {
+        var chars = utf8.Length <= stack.Length ? stack : new char[utf8.Length];   // UTF-8 never decodes to more chars than bytes
+        return chars[..Encoding.UTF8.GetChars(utf8, chars)];
     }
 
     /// <summary>FNV-1a with a final mix: ids come from local files, so flooding resistance (string's Marvin hash) buys nothing and costs time.</summary>
@@ -71,15 +114,27 @@ public sealed class IdTable
         return (int)(hash ^ (hash >> 15));
     }
 
+    /// <summary><see cref="Hash"/> of an ASCII name given as bytes (each byte is its char); false when a byte is not ASCII.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryHashAscii(ReadOnlySpan<byte> utf8, out int result)
+    {
+        uint hash = 2166136261, all = 0;
+        foreach (byte b in utf8) { hash = (hash ^ b) * 16777619; all |= b; }
+        result = (int)(hash ^ (hash >> 15));
+        return all < 0x80;
+    }
+
     private void Grow()
     {
-        Array.Resize(ref entries, entries.Length * 2);
-        buckets = new int[buckets.Length * 2];
-        for (int i = 0; i < names.Count; i++)
+        var old = slots;
+        slots = new Slot[old.Length * 2];
+        int mask = slots.Length - 1;
+        foreach (var slot in old)
         {
-            int bucket = entries[i].Hash & (buckets.Length - 1);
-            entries[i].Next = buckets[bucket];
-            buckets[bucket] = i + 1;
+            if (slot.Name is null) continue;
+            int s = slot.Hash & mask;
+            while (slots[s].Name is not null) s = (s + 1) & mask;
+            slots[s] = slot;
         }
     }
 }
