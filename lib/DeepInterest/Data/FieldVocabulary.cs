@@ -49,6 +49,7 @@ public sealed class FieldVocabulary
         return new FieldVocabulary(Fields.Where(f => names.Contains(f.Name)).ToList(), sparse, dense, userIndices, profiles)
             { userTable = userTable, items = items };
     }
+
     public IEnumerable<FieldSpec> InGroup(FieldGroup group) => Fields.Where(f => f.Group == group);
     public Vocabulary Sparse(string name) => sparse[name];
     /// <summary>The training mean and standard deviation a dense field is standardized with ((x − mean) / std).</summary>
