@@ -51,7 +51,7 @@ public class DienTests
         model.eval();
         model.CollectDiagnostics = true;
         using var batch = Batch.Collate(samples, vocab, maxLength: 10);
-        using var padded = PadLeft(batch, 3);
+        using var padded = TestBatches.PadLeft(batch, 3);
         var plain = model.forward(batch);
         var extra = model.forward(padded);
         AssertClose(plain.Logits, extra.Logits, 1e-5);
@@ -104,7 +104,7 @@ public class DienTests
         var (model, vocab) = Build(samples, new DienConfig { EmbeddingDim = 4 });
         model.train();
         using var batch = Batch.Collate(samples, vocab, maxLength: 10);
-        foreach (var b in new[] { batch, PadLeft(batch, 2) })
+        foreach (var b in new[] { batch, TestBatches.PadLeft(batch, 2) })
         {
             model.zero_grad();
             var output = model.forward(b);
@@ -460,15 +460,9 @@ public class DienTests
         return (new Dien(FeatureSpace.From(vocab), config), vocab);
     }
 
-    private static Batch PadLeft(Batch b, int extra)
+    private static Batch With(Batch b, Tensor items, Tensor categories, Tensor negativeItems, Tensor negativeCategories) => new()
     {
-        Tensor Pad(Tensor x) => nn.functional.pad(x, [extra, 0]);
-        return With(b, Pad(b.HistoryItems), Pad(b.HistoryCategories), Pad(b.NegativeItems), Pad(b.NegativeCategories), Pad(b.HistoryTimes), Pad(b.Mask));
-    }
-
-    private static Batch With(Batch b, Tensor items, Tensor categories, Tensor negativeItems, Tensor negativeCategories, Tensor? times = null, Tensor? mask = null) => new()
-    {
-        HistoryItems = items, HistoryCategories = categories, HistoryTimes = times ?? b.HistoryTimes.clone(), Mask = mask ?? b.Mask.clone(),
+        HistoryItems = items, HistoryCategories = categories, HistoryTimes = b.HistoryTimes.clone(), Mask = b.Mask.clone(),
         Lengths = b.Lengths.clone(), NegativeItems = negativeItems, NegativeCategories = negativeCategories, Items = b.Items.clone(),
         Categories = b.Categories.clone(), Times = b.Times.clone(), Labels = b.Labels.clone(), Users = b.Users,
     };

@@ -44,20 +44,6 @@ public class DinTests(ITestOutputHelper output)
         return samples;
     }
 
-    /// <summary>The same batch with <paramref name="extra"/> more padding slots on the left of every history.</summary>
-    private static Batch PadLeft(Batch b, int extra)
-    {
-        Tensor Pad(Tensor x) => cat([zeros(x.shape[0], extra, dtype: x.dtype), x], 1);
-        return new Batch
-        {
-            HistoryItems = Pad(b.HistoryItems), HistoryCategories = Pad(b.HistoryCategories), HistoryTimes = Pad(b.HistoryTimes),
-            Mask = Pad(b.Mask), Lengths = b.Lengths.clone(),
-            NegativeItems = Pad(b.NegativeItems), NegativeCategories = Pad(b.NegativeCategories),
-            Items = b.Items.clone(), Categories = b.Categories.clone(), Times = b.Times.clone(), Labels = b.Labels.clone(),
-            Users = b.Users,
-        };
-    }
-
     private static (CtrModel Model, FeatureVocabulary Vocab) Create(string name, IReadOnlyList<CtrSample> train, int embeddingDim = 4)
     {
         var vocab = FeatureVocabulary.Build(train);
@@ -94,7 +80,7 @@ public class DinTests(ITestOutputHelper output)
         // A 30-behaviour history in the same batch pads every other row to T = 30.
         var longOne = Samples(40, seed: 5, maxHistory: 30).First(s => s.HistoryLength == 30);
         using var widened = Batch.Collate([.. samples, longOne], vocab, maxLength: 50);
-        using var padded = PadLeft(batch, 7);
+        using var padded = TestBatches.PadLeft(batch, 7);
         Assert.True(widened.MaxLength > batch.MaxLength);
         var reference = model.forward(batch).Logits;
         AssertClose(reference, model.forward(widened).Logits[..16]);
@@ -112,7 +98,7 @@ public class DinTests(ITestOutputHelper output)
         var (model, vocab) = Create(name, samples);
         model.train();
         using var batch = Batch.Collate(samples, vocab, maxLength: 20);
-        using var padded = PadLeft(batch, 6);
+        using var padded = TestBatches.PadLeft(batch, 6);
         var plain = model.forward(batch);
         var wider = model.forward(padded);
         AssertClose(plain.Logits, wider.Logits);

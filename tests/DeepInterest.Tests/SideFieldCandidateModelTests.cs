@@ -56,7 +56,7 @@ public class SideFieldCandidateModelTests
         var (data, model) = Create(name);
         model.eval();
         using var batch = Batch.Collate(data.Test, data.Vocabulary, maxLength: 10);
-        using var padded = SideFieldModelTests.PadLeft(batch, 5);
+        using var padded = TestBatches.PadLeft(batch, 5);
         var (plain, wider) = (model.forward(batch).Logits, model.forward(padded).Logits);
         Assert.True(plain.allclose(wider, rtol: 1e-5, atol: 1e-6), $"max difference {(plain - wider).abs().max().item<float>()}");
     }

@@ -26,19 +26,6 @@ public class SideFieldModelTests(ITestOutputHelper output)
         return (data, ModelZoo.Create(name, FeatureSpace.From(data.Train, data.Vocabulary, maxLength: 10), Small));
     }
 
-    /// <summary>The batch with <paramref name="extra"/> more padding slots on the left of every history and per-step field.</summary>
-    internal static Batch PadLeft(Batch b, int extra)
-    {
-        Tensor Pad(Tensor x) => cat([zeros(x.shape[0], extra, dtype: x.dtype), x], 1);
-        return new Batch
-        {
-            HistoryItems = Pad(b.HistoryItems), HistoryCategories = Pad(b.HistoryCategories), HistoryTimes = Pad(b.HistoryTimes),
-            Mask = Pad(b.Mask), Lengths = b.Lengths.clone(), NegativeItems = Pad(b.NegativeItems), NegativeCategories = Pad(b.NegativeCategories),
-            Items = b.Items.clone(), Categories = b.Categories.clone(), Times = b.Times.clone(), Labels = b.Labels.clone(), Users = b.Users,
-            Fields = b.Fields.ToDictionary(f => f.Key, f => f.Value.dim() == 2 ? Pad(f.Value) : f.Value.clone()),
-        };
-    }
-
     /// <summary>Each sparse index moved to the next in-vocabulary row (2 … rows − 1, wrapping): a real value the model must notice; padding is not kept (mask it again).</summary>
     internal static Tensor NextRow(Tensor indices, long rows) => (indices - 2 + 1).remainder(rows - 2) + 2;
 
@@ -79,7 +66,7 @@ public class SideFieldModelTests(ITestOutputHelper output)
         var (data, model) = Create(name);
         model.eval();
         using var batch = Batch.Collate(data.Test, data.Vocabulary, maxLength: 10);
-        using var padded = PadLeft(batch, 5);
+        using var padded = TestBatches.PadLeft(batch, 5);
         var (plain, wider) = (model.forward(batch).Logits, model.forward(padded).Logits);
         Assert.True(plain.allclose(wider, rtol: 1e-5, atol: 1e-6), $"max difference {(plain - wider).abs().max().item<float>()}");
     }
