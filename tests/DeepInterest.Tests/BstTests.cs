@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace DeepInterest.Tests;
 
+[Collection(nameof(GlobalRandomStream))]
 public class BstTests(ITestOutputHelper output)
 {
     private const long Day = 86400;
