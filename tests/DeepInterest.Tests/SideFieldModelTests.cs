@@ -12,6 +12,7 @@ using static TorchSharp.torch;
 namespace DeepInterest.Tests;
 
 /// <summary>Side fields in every model (issue 11): they reach the MLP and the behaviours, padding stays inert, none = today's model, and they help.</summary>
+[Collection(nameof(GlobalRandomStream))]  // the bit-identical DIN test seeds the global generator for two models and two fits
 public class SideFieldModelTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Models => new(ModelZoo.Course);
