@@ -357,4 +357,15 @@ internal sealed class UserErrorException(string message, Exception? inner = null
 internal sealed record FieldChoice(IReadOnlyList<string>? Names)
 {
     public static FieldChoice All { get; } = new((IReadOnlyList<string>?)null);
+
+    /// <summary><paramref name="data"/> with the chosen fields only; a name the data set lacks is a user error listing the ones it has.</summary>
+    public CtrDataset ApplyTo(CtrDataset data)
+    {
+        if (Names is null) return data;
+        try { return data.WithOnlyFields(Names); }
+        catch (ArgumentException e) { throw new UserErrorException($"--features: {e.Message}", e); }
+    }
+
+    /// <summary>What a report prints after the data set's field line: nothing for the default, else the option as given.</summary>
+    public string Suffix => Names switch { null => "", [] => " (--features none)", _ => $" (--features {string.Join(",", Names)})" };
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DeepInterest.Benchmarks;
 using DeepInterest.Cli;
 using DeepInterest.Data;
 using DeepInterest.Data.Download;
@@ -66,6 +67,8 @@ public class CliErrorTests
     [InlineData("data generate --format taobao", "--out")]
     [InlineData("bench train --steps 0", "--steps")]
     [InlineData("bench augru --batch-size x", "--batch-size")]
+    [InlineData("bench train --features age --steps 1", "--features", "unknown field 'age'", "segment, hour, weekday")]
+    [InlineData("bench serve --features hour,,x", "--features", "empty field name")]
     [InlineData("compare --frobnicate", "'--frobnicate'", "--models, --data, --data-dir, --epochs")]
     [InlineData("compare --epochs", "--epochs")]
     [InlineData("compare --negatives sometimes", "--negatives", "'sometimes'", "repeat-matched, never-interacted")]
@@ -245,6 +248,33 @@ public class CliErrorTests
         Assert.Contains("GFLOP/s", output);
         Assert.DoesNotContain("n/a", output.Split('\n').Single(l => l.Contains("avgpool")));
         Assert.Contains("n/a", output.Split('\n').Single(l => l.Contains("dien-gru")));  // every course model has a count; DIEN's ablations not
+    }
+
+    /// <summary>
+    /// <c>bench train --features</c> times the models with the chosen side fields: none gives the item-and-category
+    /// models (fewer parameters) and a smaller FLOP count (the profile columns of the MLP are gone).
+    /// </summary>
+    [Fact]
+    public async Task BenchTrainTimesTheModelsWithTheChosenSideFields()
+    {
+        // Batch 256 so that the MLP's profile columns show in the printed GFLOP / step (three decimals).
+        string[] common = ["bench", "train", "--models", "din", "--steps", "1", "--batch-size", "256", "--max-length", "5", "--embedding-dim", "8", "--device", "cpu"];
+        (long Parameters, double Gflop) Row(string output)
+        {
+            var cells = output.Split('\n').Single(l => l.Contains(" din ")).Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            return (long.Parse(cells[1], System.Globalization.NumberStyles.AllowThousands), double.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        var (allCode, all, allError) = await Run([.. common]);
+        var (noneCode, none, noneError) = await Run([.. common, "--features", "none"]);
+        Assert.True(allCode == 0 && noneCode == 0, allError + noneError);
+        Assert.Contains("fields: segment", all);
+        Assert.Contains("fields: none (--features none)", none);
+        var (withFields, without) = (Row(all), Row(none));
+        Assert.True(withFields.Parameters > without.Parameters, $"{withFields} vs {without}");
+        double Printed(double? flops) => Math.Round(flops!.Value / 1e9, 3);
+        Assert.Equal(Printed(StepFlops.ForModel("din", 256, 5, 8)), without.Gflop);
+        Assert.Equal(Printed(StepFlops.ForModel("din", 256, 5, 8, profileWidth: 3 * 8)), withFields.Gflop);   // segment, hour, weekday: D each
+        Assert.True(withFields.Gflop > without.Gflop, $"{withFields} vs {without}");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using DeepInterest.Benchmarks;
+using DeepInterest.Data;
 using DeepInterest.Layers;
 using DeepInterest.Models;
 using TorchSharp.Modules;
@@ -35,15 +36,35 @@ public class StepFlopsTests
         Assert.Equal(972, StepFlops.Din(batch: 2, length: 3, dimPerField: 1, new DinConfig { AttentionHidden = [3, 2], MlpHidden = [3] }));
     }
 
+    /// <summary>
+    /// A space of 11 items and 4 categories, with or without side fields of every group: a sparse user field and a
+    /// dense context field widen the prediction MLP by D + 1; the behaviour and candidate fields are added to the
+    /// embeddings and must not change any count.
+    /// </summary>
+    private static (FeatureSpace Space, long ProfileWidth) Space(bool fields, long dim) => fields
+        ? (new FeatureSpace(11, 4, new long[11], new long[4])
+        {
+            Fields =
+            [
+                new FieldSpec("segment", FieldGroup.User, FieldKind.Sparse, Rows: 5), new FieldSpec("price", FieldGroup.Context, FieldKind.Dense),
+                new FieldSpec("action", FieldGroup.Behavior, FieldKind.Sparse, Rows: 4), new FieldSpec("brand", FieldGroup.Candidate, FieldKind.Sparse, Rows: 6),
+            ],
+        }, dim + 1)
+        : (new FeatureSpace(11, 4, new long[11], new long[4]), 0);
+
     /// <summary>The count's multiply-adds per row are the weights of the Linear layers the zoo's model really has.</summary>
     [Theory]
-    [InlineData("avgpool")]
-    [InlineData("din")]
-    [InlineData("din-dice-mba")]
-    public void TheCountsMatchTheLinearLayersOfTheZoosModels(string name)
+    [InlineData("avgpool", false)]
+    [InlineData("din", false)]
+    [InlineData("din-dice-mba", false)]
+    [InlineData("avgpool", true)]
+    [InlineData("din", true)]
+    [InlineData("din-dice-mba", true)]
+    public void TheCountsMatchTheLinearLayersOfTheZoosModels(string name, bool fields)
     {
         const long batch = 5, length = 7, dim = 3;
-        using var model = ModelZoo.Create(name, new FeatureSpace(11, 4, new long[11], new long[4]), new ModelOptions { EmbeddingDim = (int)dim });
+        var (space, profileWidth) = Space(fields, dim);
+        using var model = ModelZoo.Create(name, space, new ModelOptions { EmbeddingDim = (int)dim });
         var linears = model.named_modules().Where(m => m.module is Linear).Select(m => (m.name, Weights: ((Linear)m.module).weight!.numel())).ToList();
         Assert.NotEmpty(linears);
         long unit = linears.Where(l => l.name.StartsWith("attention")).Sum(l => l.Weights);         // 0 for avgpool
@@ -51,7 +72,7 @@ public class StepFlopsTests
         long first = linears.Where(l => l.name.StartsWith("attention")).Select(l => l.Weights).FirstOrDefault();
         long perPosition = unit - first / 2;
         long perRow = linears.Sum(l => l.Weights) - unit + first / 4;
-        Assert.Equal(3.0 * 2 * (batch * length * perPosition + batch * perRow), StepFlops.ForModel(name, batch, length, dim));
+        Assert.Equal(3.0 * 2 * (batch * length * perPosition + batch * perRow), StepFlops.ForModel(name, batch, length, dim, profileWidth));
     }
 
     [Fact]
@@ -68,11 +89,14 @@ public class StepFlopsTests
     }
 
     /// <summary>DIEN's count has a multiply-add per weight of its Linear layers and GRUs at each position or row that uses it.</summary>
-    [Fact]
-    public void TheDienCountMatchesTheWeightsOfTheZoosDien()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheDienCountMatchesTheWeightsOfTheZoosDien(bool fields)
     {
         const long batch = 5, length = 7, dim = 3;
-        using var model = ModelZoo.Create("dien", new FeatureSpace(11, 4, new long[11], new long[4]), new ModelOptions { EmbeddingDim = (int)dim });
+        var (space, profileWidth) = Space(fields, dim);
+        using var model = ModelZoo.Create("dien", space, new ModelOptions { EmbeddingDim = (int)dim });
         var weights = model.named_parameters().Where(p => p.name.EndsWith("weight") && p.parameter.dim() == 2)
             .ToDictionary(p => p.name, p => p.parameter.numel());
         long Sum(string prefix) => weights.Where(w => w.Key.StartsWith(prefix)).Sum(w => w.Value);
@@ -81,7 +105,7 @@ public class StepFlopsTests
         long perPair = Sum("auxiliary.");
         long perRow = Sum("output.") + Sum("evolution.attentionWeight.") + unitFirst / 4;
         double expected = 3.0 * 2 * (batch * length * perStep + 2 * batch * (length - 1) * perPair + batch * perRow);
-        Assert.Equal(expected, StepFlops.ForModel("dien", batch, length, dim));
+        Assert.Equal(expected, StepFlops.ForModel("dien", batch, length, dim, profileWidth));
     }
 
     [Fact]
@@ -115,18 +139,20 @@ public class StepFlopsTests
     /// The counts' multiply-adds are the weights of the products the zoo's BST and DSIN really have, placed where they
     /// run: per token (BST) or per session slot (DSIN's extractor), per session (LSTM, units) and per row (MLP).
     /// </summary>
-    [Fact]
-    public void TheAttentionModelsCountsMatchTheirParameters()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheAttentionModelsCountsMatchTheirParameters(bool fields)
     {
         const long batch = 5, length = 7, dim = 4, e = 2 * dim;
-        var space = new FeatureSpace(11, 4, new long[11], new long[4]);
+        var (space, profileWidth) = Space(fields, dim);
         long Weights(CtrModel model, string prefix) =>
             model.named_parameters().Where(p => p.name.StartsWith(prefix) && p.parameter.dim() == 2).Sum(p => p.parameter.numel());
 
         using var bst = ModelZoo.Create("bst", space, new ModelOptions { EmbeddingDim = (int)dim });
         long tokens = length + 1;
         double bstForward = batch * tokens * (Weights(bst, "blocks.") + 2 * tokens * e) + batch * Weights(bst, "mlp.");
-        Assert.Equal(3.0 * 2 * bstForward, StepFlops.ForModel("bst", batch, length, dim));
+        Assert.Equal(3.0 * 2 * bstForward, StepFlops.ForModel("bst", batch, length, dim, profileWidth));
 
         using var dsin = ModelZoo.Create("dsin", space, new ModelOptions { EmbeddingDim = (int)dim });
         var config = new DsinConfig();
@@ -134,7 +160,7 @@ public class StepFlopsTests
         long unitFirst = dsin.named_parameters().Single(p => p.name == "interestAttention.scorer.layers.fc0.weight").parameter.numel();
         double units = 2 * (batch * k * (Weights(dsin, "interestAttention.") - unitFirst / 2) + batch * unitFirst / 4);
         double dsinForward = batch * k * l * (Weights(dsin, "extractor.") + 2 * l * e) + batch * k * Weights(dsin, "interacting.") + units + batch * Weights(dsin, "mlp.");
-        Assert.Equal(3.0 * 2 * dsinForward, StepFlops.ForModel("dsin", batch, 50, dim));
+        Assert.Equal(3.0 * 2 * dsinForward, StepFlops.ForModel("dsin", batch, 50, dim, profileWidth));
     }
 
     [Theory]

@@ -21,11 +21,12 @@ internal static class BenchCommand
         var embedding = UserInput.WholeNumber("--embedding-dim", null, 32);
         var steps = UserInput.WholeNumber("--steps", "timed optimizer steps per model", 20);
         var device = UserInput.Device();
-        foreach (var option in new Option[] { models, batchSize, maxLength, embedding, steps, device }) train.Options.Add(option);
+        var features = UserInput.Features();
+        foreach (var option in new Option[] { models, batchSize, maxLength, embedding, steps, device, features }) train.Options.Add(option);
         train.SetAction(parse => Train(
             Console(parse), parse.GetValue(models)!,
             new TrainerConfig { BatchSize = parse.GetValue(batchSize), MaxLength = parse.GetValue(maxLength), Device = parse.GetValue(device) },
-            new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }, parse.GetValue(steps)));
+            new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }, parse.GetValue(steps), parse.GetValue(features)!));
 
         var augru = new Command("augru", "Fused masked AUGRU vs the per-step reference cell: ms per forward+backward and the speed-up");
         var augruSteps = UserInput.WholeNumber("--steps", "timed passes of each", 10);
@@ -41,10 +42,10 @@ internal static class BenchCommand
         var serve = new Command("serve", $"Inference ms per 1,000 candidates per model at batch sizes {string.Join(", ", ServeBatchSizes)} (eval mode, no gradients)");
         var serveModels = UserInput.Models();
         var candidates = UserInput.WholeNumber("--candidates", "candidates scored per pass (rounded up to whole batches)", 1000);
-        foreach (var option in new Option[] { serveModels, maxLength, embedding, candidates, device }) serve.Options.Add(option);
+        foreach (var option in new Option[] { serveModels, maxLength, embedding, candidates, device, features }) serve.Options.Add(option);
         serve.SetAction(parse => Serve(
             Console(parse), parse.GetValue(serveModels)!, parse.GetValue(maxLength), parse.GetValue(device)!,
-            new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }, parse.GetValue(candidates)));
+            new ModelOptions { EmbeddingDim = parse.GetValue(embedding) }, parse.GetValue(candidates), parse.GetValue(features)!));
         return new Command("bench", "Print cost numbers: training throughput per model, inference latency, AUGRU speed-up") { train, serve, augru };
     }
 
@@ -55,22 +56,25 @@ internal static class BenchCommand
     private static IAnsiConsole Console(ParseResult parse) =>
         AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
 
-    /// <summary>Synthetic samples whose history has at least <paramref name="maxLength"/> behaviours, so every position is real.</summary>
-    private static (List<CtrSample> Samples, CtrDataset Data) FullLengthSamples(int maxLength)
+    /// <summary>
+    /// Synthetic samples whose history has at least <paramref name="maxLength"/> behaviours, so every position is real,
+    /// with the side fields <paramref name="features"/> keeps (all by default: the synthetic user segment, hour and weekday).
+    /// </summary>
+    private static (List<CtrSample> Samples, CtrDataset Data) FullLengthSamples(int maxLength, FieldChoice features)
     {
-        var data = SyntheticData.Generate(SyntheticConfig.Default).ToDataset(seed: 42);
+        var data = features.ApplyTo(SyntheticData.Generate(SyntheticConfig.Default).ToDataset(seed: 42));
         var fullLength = data.Train.Where(s => s.HistoryLength >= maxLength).ToList();
         // Known only once the data exists: the longest synthetic history is drawn, not configured.
         if (fullLength.Count == 0) throw new UserErrorException($"--max-length {maxLength}: no synthetic sample has a history that long; choose a smaller --max-length");
         return (fullLength, data);
     }
 
-    private static int Serve(IAnsiConsole console, string[] models, int maxLength, string device, ModelOptions options, int candidates)
+    private static int Serve(IAnsiConsole console, string[] models, int maxLength, string device, ModelOptions options, int candidates, FieldChoice features)
     {
-        var (fullLength, data) = FullLengthSamples(maxLength);
+        var (fullLength, data) = FullLengthSamples(maxLength, features);
         var space = FeatureSpace.From(data.Train, data.Vocabulary, maxLength);
         var trainers = ServeBatchSizes.Select(b => new Trainer(new TrainerConfig { BatchSize = b, MaxLength = maxLength, Device = device })).ToArray();
-        console.MarkupLineInterpolated($"[grey]device {trainers[0].Device}, {torch.get_num_threads()} threads, history {maxLength}, embedding {options.EmbeddingDim}/field, {candidates} candidates per pass rounded up to whole batches, median of 3 passes after 1 warm-up pass[/]");
+        console.MarkupLineInterpolated($"[grey]device {trainers[0].Device}, {torch.get_num_threads()} threads, history {maxLength}, embedding {options.EmbeddingDim}/field, {candidates} candidates per pass rounded up to whole batches, median of 3 passes after 1 warm-up pass; {data.FieldsLine()}{features.Suffix}[/]");
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("model");
         foreach (var b in ServeBatchSizes) table.AddColumn(new TableColumn($"batch {b}").RightAligned());
@@ -90,13 +94,14 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static int Train(IAnsiConsole console, string[] models, TrainerConfig config, ModelOptions options, int steps)
+    private static int Train(IAnsiConsole console, string[] models, TrainerConfig config, ModelOptions options, int steps, FieldChoice features)
     {
-        var (fullLength, data) = FullLengthSamples(config.MaxLength);
+        var (fullLength, data) = FullLengthSamples(config.MaxLength, features);
         var trainer = new Trainer(config);
         var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength);
+        long profileWidth = SideFeatures.ProfileWidth(space, options.EmbeddingDim);
         var ceiling = MatmulCeiling.Measure(device: trainer.Device);
-        console.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps[/]");
+        console.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps; {data.FieldsLine()}{features.Suffix}[/]");
         console.MarkupLineInterpolated($"fp32 matmul ceiling: {ceiling:F1} GFLOP/s (1024×1024 by 1024×1024, median of 5 after 2 warm-up)");
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var h in new[] { "model", "params", "ms / step", "train samples/s", "GFLOP / step", "GFLOP/s", "% of matmul" }) table.AddColumn(new TableColumn(h).RightAligned());
@@ -106,13 +111,13 @@ internal static class BenchCommand
             using var model = ModelZoo.Create(name, space, options);
             var samplesPerSecond = trainer.MeasureTrainingThroughput(model, fullLength, data.Vocabulary, steps);
             var secondsPerStep = config.BatchSize / samplesPerSecond;
-            var flops = StepFlops.ForModel(name, config.BatchSize, config.MaxLength, options.EmbeddingDim);
+            var flops = StepFlops.ForModel(name, config.BatchSize, config.MaxLength, options.EmbeddingDim, profileWidth);
             var rate = flops / secondsPerStep / 1e9;
             table.AddRow(name, model.ParameterCount().ToString("N0"), (1000 * secondsPerStep).ToString("F1"), samplesPerSecond.ToString("N0"),
                 flops is { } f ? (f / 1e9).ToString("F3") : "n/a", rate is { } r ? r.ToString("F1") : "n/a", rate is { } p ? (100 * p / ceiling).ToString("F0") : "n/a");
         }
         console.Write(table);
-        console.MarkupLine("[grey]FLOPs: the forward multiply-adds of Linear layers, DIEN's GRUs, DSIN's LSTMs and attention products × 2, × 3 for forward + backward; " +
+        console.MarkupLine("[grey]FLOPs: the forward multiply-adds of Linear layers, DIEN's GRUs, DSIN's LSTMs and attention products (side fields: the MLP's profile columns) × 2, × 3 for forward + backward; " +
                            "element-wise work not counted (a lower bound). n/a: no analytic count for that model (DIEN's ablations).[/]");
         return 0;
     }

@@ -42,12 +42,12 @@ internal static class CompareCommand
             },
             new ModelOptions { EmbeddingDim = parse.GetValue(embedding) },
             new DatasetOptions { Negatives = parse.GetValue(negatives), Vocabulary = new VocabularyConfig { MinCount = parse.GetValue(minCount) } },
-            parse.GetValue(features)!.Names));
+            parse.GetValue(features)!));
         return command;
     }
 
     private static int Run(string[] models, string dataName, string? dataDir, string outDir, int[] seeds, TrainerConfig common,
-        ModelOptions options, DatasetOptions dataOptions, IReadOnlyList<string>? features)
+        ModelOptions options, DatasetOptions dataOptions, FieldChoice features)
     {
         UserInput.RequireWritableFolder("--out", outDir);
         var clock = Stopwatch.StartNew();
@@ -75,8 +75,8 @@ internal static class CompareCommand
         return 0;
     }
 
-    /// <param name="features">The side fields to keep: null = all, empty = none (<c>--features</c>).</param>
-    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, IReadOnlyList<string>? features)
+    /// <param name="features">The side fields to keep (<c>--features</c>).</param>
+    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, FieldChoice features)
     {
         var start = clock.Elapsed;
         CtrDataset data;
@@ -89,13 +89,8 @@ internal static class CompareCommand
             throw new UserErrorException(e.Message, e);  // a file missing from the data folder, or a malformed one
         }
         AnsiConsole.MarkupLineInterpolated($"[grey]{data} (loaded in {(clock.Elapsed - start).TotalSeconds:F1} s{(data.Stages is { } stages ? $": {stages}" : "")})[/]");
-        if (features is not null)
-        {
-            try { data = data.WithOnlyFields(features); }
-            catch (ArgumentException e) { throw new UserErrorException($"--features: {e.Message}", e); }
-        }
-        var chosen = features switch { null => "", [] => " (--features none)", _ => $" (--features {string.Join(",", features)})" };
-        AnsiConsole.MarkupLineInterpolated($"[grey]{data.FieldsLine()}{chosen}[/]");
+        data = features.ApplyTo(data);
+        AnsiConsole.MarkupLineInterpolated($"[grey]{data.FieldsLine()}{features.Suffix}[/]");
         return data;
     }
 

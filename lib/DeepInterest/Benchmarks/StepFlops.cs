@@ -9,7 +9,9 @@ namespace DeepInterest.Benchmarks;
 /// backward pass runs two products of the same size per forward one: the gradients of both operands). Element-wise
 /// work (embedding look-ups, activations, gates, softmax, layer norms, bias adds, pooling, the loss, the optimizer
 /// update) is not counted, so the count is a lower bound of the work done. Every history position is taken as real (full-length histories, as
-/// <c>bench train</c> uses).
+/// <c>bench train</c> uses). Side fields (<see cref="Layers.SideFeatures"/>) cost products in one place only: the
+/// profile width P (<see cref="Layers.SideFeatures.ProfileWidth"/>) widens each model's prediction MLP; behaviour and
+/// candidate fields are added to the embeddings (element-wise) and keep every other layer's width.
 /// </summary>
 public static class StepFlops
 {
@@ -32,21 +34,21 @@ public static class StepFlops
 
     /// <summary>
     /// One training step of <see cref="EmbeddingMlp"/> on a batch of <paramref name="batch"/>: the prediction MLP on
-    /// [v_U; e_c], 2·E = 4·D inputs per row (the pooling is element-wise and not counted).
+    /// [v_U; e_c; profile], 2·E + P = 4·D + P inputs per row (the pooling is element-wise and not counted).
     /// </summary>
-    public static double EmbeddingMlp(long batch, long dimPerField, EmbeddingMlpConfig? config = null) =>
-        ForwardBackwardFactor * MlpForward(batch, 4 * dimPerField, (config ?? new EmbeddingMlpConfig()).MlpHidden);
+    public static double EmbeddingMlp(long batch, long dimPerField, EmbeddingMlpConfig? config = null, long profileWidth = 0) =>
+        ForwardBackwardFactor * MlpForward(batch, 4 * dimPerField + profileWidth, (config ?? new EmbeddingMlpConfig()).MlpHidden);
 
     /// <summary>
     /// One training step of <see cref="Din"/> on a batch of <paramref name="batch"/> full histories of
     /// <paramref name="length"/>: the local activation unit's MLP at each of the B·T positions (see
-    /// <see cref="ActivationUnitForward"/>), then the prediction MLP on [v_U(c); e_c] (2·E inputs) per row.
+    /// <see cref="ActivationUnitForward"/>), then the prediction MLP on [v_U(c); e_c; profile] (2·E + P inputs) per row.
     /// </summary>
-    public static double Din(long batch, long length, long dimPerField, DinConfig? config = null)
+    public static double Din(long batch, long length, long dimPerField, DinConfig? config = null, long profileWidth = 0)
     {
         config ??= new DinConfig();
         long e = 2 * dimPerField;
-        return ForwardBackwardFactor * (ActivationUnitForward(batch, length, e, config.AttentionHidden) + MlpForward(batch, 2 * e, config.MlpHidden));
+        return ForwardBackwardFactor * (ActivationUnitForward(batch, length, e, config.AttentionHidden) + MlpForward(batch, 2 * e + profileWidth, config.MlpHidden));
     }
 
     /// <summary>
@@ -74,9 +76,9 @@ public static class StepFlops
     /// <paramref name="batch"/> full histories of <paramref name="length"/>: the extractor GRU (E → H) over every step;
     /// the auxiliary loss's MLP on [h_t; e] for the clicked and the sampled behaviour of each of the T − 1 pairs; the
     /// candidate's projection to H once per row and the activation unit at every step; the AUGRU (H → H); the
-    /// prediction MLP on [h'_T; e_c; mean e; e_c ⊙ mean e] (H + 3·E inputs) per row.
+    /// prediction MLP on [h'_T; e_c; mean e; e_c ⊙ mean e; profile] (H + 3·E + P inputs) per row.
     /// </summary>
-    public static double Dien(long batch, long length, long dimPerField, DienConfig? config = null)
+    public static double Dien(long batch, long length, long dimPerField, DienConfig? config = null, long profileWidth = 0)
     {
         config ??= new DienConfig { EmbeddingDim = (int)dimPerField };
         if (config.Evolution != Layers.InterestEvolutionKind.Augru || config.Attention != Layers.EvolutionAttention.ActivationUnitGate)
@@ -84,7 +86,7 @@ public static class StepFlops
         long e = 2 * dimPerField, h = config.Hidden ?? e;
         double auxiliary = config.AuxiliaryWeight > 0 ? MlpForward(2 * batch * (length - 1), h + e, config.AuxiliaryHidden) : 0;
         double evolution = 2.0 * batch * e * h + ActivationUnitForward(batch, length, h, Layers.InterestEvolution.ActivationUnitHidden) + GruForward(batch, length, h, h);
-        return ForwardBackwardFactor * (GruForward(batch, length, e, h) + auxiliary + evolution + MlpForward(batch, h + 3 * e, config.MlpHidden));
+        return ForwardBackwardFactor * (GruForward(batch, length, e, h) + auxiliary + evolution + MlpForward(batch, h + 3 * e + profileWidth, config.MlpHidden));
     }
 
     /// <summary>
@@ -100,14 +102,14 @@ public static class StepFlops
     /// One training step of <see cref="Bst"/> on a batch of <paramref name="batch"/> full histories of
     /// <paramref name="length"/>: per transformer block, self-attention over the T + 1 tokens (history and candidate,
     /// <see cref="SelfAttentionForward"/>) and the position-wise feed-forward network (E → F → E per token); then the
-    /// prediction MLP on [candidate token; pooled history tokens; e_c] (3·E inputs, 2·E without pooling) per row.
+    /// prediction MLP on [candidate token; pooled history tokens; e_c; profile] (3·E + P inputs, 2·E + P without pooling) per row.
     /// </summary>
-    public static double Bst(long batch, long length, long dimPerField, BstConfig? config = null)
+    public static double Bst(long batch, long length, long dimPerField, BstConfig? config = null, long profileWidth = 0)
     {
         config ??= new BstConfig();
         long e = 2 * dimPerField, tokens = length + 1;
         double block = SelfAttentionForward(batch, tokens, e) + 2.0 * batch * tokens * 2 * e * config.FeedForwardDim;
-        return ForwardBackwardFactor * (config.Blocks * block + MlpForward(batch, (config.PoolHistory ? 3 : 2) * e, config.Hidden));
+        return ForwardBackwardFactor * (config.Blocks * block + MlpForward(batch, (config.PoolHistory ? 3 : 2) * e + profileWidth, config.Hidden));
     }
 
     /// <summary>
@@ -116,30 +118,31 @@ public static class StepFlops
     /// session interest extractor at every one of the B·K·L slots (self-attention within each session,
     /// <see cref="SelfAttentionForward"/>, and the feed-forward network E → 4·E → E), the Bi-LSTM over the K sessions
     /// (per direction and layer, the four gates' input and hidden products, 4·H·(E + H) with H = E), the two activation
-    /// units over the K sessions (<see cref="ActivationUnitForward"/>) and the prediction MLP on [e_c; U^I; U^H] (3·E
-    /// inputs) per row.
+    /// units over the K sessions (<see cref="ActivationUnitForward"/>) and the prediction MLP on [e_c; U^I; U^H; profile]
+    /// (3·E + P inputs) per row.
     /// </summary>
-    public static double Dsin(long batch, long dimPerField, DsinConfig? config = null)
+    public static double Dsin(long batch, long dimPerField, DsinConfig? config = null, long profileWidth = 0)
     {
         config ??= new DsinConfig();
         long e = 2 * dimPerField, k = config.Sessions, l = config.SessionLength;
         double extractor = SelfAttentionForward(batch * k, l, e) + 2.0 * batch * k * l * 2 * e * (4 * e);
         double biLstm = 2 * config.LstmLayers * 2.0 * batch * k * 4 * e * (e + e);
         double units = 2 * ActivationUnitForward(batch, k, e, config.AttentionHidden);
-        return ForwardBackwardFactor * (extractor + biLstm + units + MlpForward(batch, 3 * e, config.MlpHidden));
+        return ForwardBackwardFactor * (extractor + biLstm + units + MlpForward(batch, 3 * e + profileWidth, config.MlpHidden));
     }
 
     /// <summary>
     /// The count for a <see cref="ModelZoo"/> name with its zoo configuration, or null for a model without one (DIEN's
     /// ablations are not counted). din-dice-mba has DIN's Linear layers; Dice and the penalty are element-wise.
+    /// <paramref name="profileWidth"/>: the side fields' width P in the prediction MLP's input (0 without user and context fields).
     /// </summary>
-    public static double? ForModel(string name, long batch, long length, long dimPerField) => name.ToLowerInvariant() switch
+    public static double? ForModel(string name, long batch, long length, long dimPerField, long profileWidth = 0) => name.ToLowerInvariant() switch
     {
-        "avgpool" => EmbeddingMlp(batch, dimPerField),
-        "din" or "din-dice-mba" => Din(batch, length, dimPerField),
-        "dien" => Dien(batch, length, dimPerField),
-        "dsin" => Dsin(batch, dimPerField),
-        "bst" => Bst(batch, length, dimPerField),
+        "avgpool" => EmbeddingMlp(batch, dimPerField, profileWidth: profileWidth),
+        "din" or "din-dice-mba" => Din(batch, length, dimPerField, profileWidth: profileWidth),
+        "dien" => Dien(batch, length, dimPerField, profileWidth: profileWidth),
+        "dsin" => Dsin(batch, dimPerField, profileWidth: profileWidth),
+        "bst" => Bst(batch, length, dimPerField, profileWidth: profileWidth),
         _ => null,
     };
 }
