@@ -45,13 +45,17 @@ public sealed record CtrSample
     /// <summary>One sampled non-clicked item per history step (DIEN auxiliary loss); same length as the history.</summary>
     public Steps<long> NegativeItems { get => store.NegativeItems.Window(start, length); init => Set(s => s with { NegativeItems = value }); }
     public Steps<long> NegativeCategories { get => store.NegativeCategories.Window(start, length); init => Set(s => s with { NegativeCategories = value }); }
-    /// <summary>Per-step sparse side fields (behaviour group), raw codes by field name, each aligned with the history (e.g. Taobao's behaviour type).</summary>
+    /// <summary>
+    /// Per-step sparse side fields (behaviour group), raw codes by field name, each aligned with the history (e.g. Taobao's
+    /// behaviour type). Each read builds a new dictionary of windows into the timeline (no values are copied); code that
+    /// reads many samples should read it once per sample, as the library's batch code reads one field at a time.
+    /// </summary>
     public IReadOnlyDictionary<string, Steps<long>>? HistoryCodes
     {
         get => store.Codes?.ToDictionary(f => f.Key, f => f.Value.Window(start, length));
         init => Set(s => s with { Codes = value });
     }
-    /// <summary>Per-step dense side fields (behaviour group), values by field name, each aligned with the history (e.g. each behaviour's rating).</summary>
+    /// <summary>Per-step dense side fields (behaviour group), values by field name, each aligned with the history (e.g. each behaviour's rating); a new dictionary on each read, like <see cref="HistoryCodes"/>.</summary>
     public IReadOnlyDictionary<string, Steps<float>>? HistoryValues
     {
         get => store.Values?.ToDictionary(f => f.Key, f => f.Value.Window(start, length));
