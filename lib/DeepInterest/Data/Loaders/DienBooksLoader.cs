@@ -267,10 +267,24 @@ public static class DienBooksLoader
             if (length != categoryLength) { tally.Malformed(path, number, $"item history has {length} entries but category history {categoryLength}", TextFiles.Text(line)); return null; }
             var chunk = Room(length);
             int start = chunk.Used;
+            var histories = line[f[4].Start..f[5].End];   // both history fields and the tab between them
+            if (previousChunk is not null && histories.SequenceEqual(previousHistories.AsSpan(0, previousLength)))
+            {   // the same names, so the same ids
+                previousChunk.Items.AsSpan(previousStart, length).CopyTo(chunk.Items.AsSpan(start));
+                previousChunk.Categories.AsSpan(previousStart, length).CopyTo(chunk.Categories.AsSpan(start));
+            }
+            else
+            {
+                for (int i = 0; i < length; i++)
+                {
+                    chunk.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
+                    chunk.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
+                }
+                Remember(histories, chunk, start);
+            }
             for (int i = 0; i < length; i++)
             {
-                long item = chunk.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
-                chunk.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
+                long item = chunk.Items[start + i];
                 chunk.Times[start + i] = i;   // step indices until a time join replaces them
                 int drawn;
                 do drawn = random.Next(pool.Length); while (pool[drawn] == item);
@@ -280,6 +294,18 @@ public static class DienBooksLoader
             chunk.Used += length;
             long user = users.Intern(line[f[1]]), candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
             return new Line(chunks.Count - 1, start, length, (int)user, (int)candidate, (int)category, clicked);
+        }
+
+        /// <summary>The previous line's history fields and where their ids are: DIEN writes a user's positive and negative line with the same history, and such a line copies the ids instead of interning them again.</summary>
+        private byte[] previousHistories = new byte[4096];
+        private int previousLength, previousStart;
+        private StepChunk? previousChunk;
+
+        private void Remember(ReadOnlySpan<byte> histories, StepChunk chunk, int start)
+        {
+            if (histories.Length > previousHistories.Length) previousHistories = new byte[2 * histories.Length];
+            histories.CopyTo(previousHistories);
+            (previousLength, previousChunk, previousStart) = (histories.Length, chunk, start);
         }
 
         /// <summary>Joins the review times into the histories of <paramref name="lines"/>.</summary>
