@@ -348,6 +348,32 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.Contains("reviews-info, line 1", Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path)).Message);
     }
 
+    /// <summary>
+    /// reviews-info is read on a second thread while the sample files are read: its error, its skips and its rows must
+    /// still come after theirs, as if the files were read one after the other.
+    /// </summary>
+    [Fact]
+    public void DienBooksReviewsInfoErrorsAndSkipsComeAfterTheSampleFiles()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train", "local_test");
+        var reviews = dir.Write("reviews-info", "U1\tI1\t5.0\t1000\r\nU1\tI2\t4.0\tlater\r\nU2\tI9\t3.0\t200\r\nU7\tI1\t1.0\t5\r\n");
+        var test = dir.Write("local_test", DienLine(1, "U2", "I2", "Books", ["I9"], ["default_cat"]) + "1\tU2\tI1\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path));
+        Assert.StartsWith($"{test}, line 2", e.Message);
+
+        var skipped = DienBooksLoader.Load(dir.Path, new LoadOptions { SkipMalformed = true });
+        Assert.Equal([(test, 2L), (reviews, 2L)], skipped.Report.FirstSkipped.Select(s => (s.File, s.LineNumber)));
+        Assert.Equal(2, skipped.Report.RowsSkipped);
+        Assert.Equal(4 + 3 + 2 + 4, skipped.Report.RowsRead);
+        Assert.Equal(1, skipped.Report.RowsFiltered);   // U7 is in no sample
+        Assert.EndsWith("reviews-info", skipped.Report.Files[^1]);
+
+        dir.Write("local_test", DienLine(1, "U2", "I2", "Books", ["I9"], ["default_cat"]));
+        Assert.StartsWith($"{reviews}, line 2", Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path)).Message);
+    }
+
     [Fact]
     public void DienBooksNegativesDependOnlyOnTheSeed()
     {
