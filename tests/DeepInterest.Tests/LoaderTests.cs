@@ -374,6 +374,38 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.StartsWith($"{reviews}, line 2", Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path)).Message);
     }
 
+    /// <summary>
+    /// A line with the previous line's history shares its steps only when it is the same user's (the times are that
+    /// user's review times), and only once: each line still has its own negatives and times.
+    /// </summary>
+    [Fact]
+    public void DienBooksRepeatedHistoriesKeepEachUsersTimesAndOwnNegatives()
+    {
+        using var dir = new TempFolder();
+        dir.Write("item-info", "I1\tBooks\r\nI2\tBooks\r\nI3\tComics\r\nI4\tComics\r\nI5\tComics\r\n");
+        dir.Write("local_train",
+            DienLine(1, "U1", "I3", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(0, "U1", "I4", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(0, "U1", "I5", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(1, "U2", "I3", "Comics", ["I1", "I2"], ["Books", "Books"]));
+        dir.Write("local_test", DienLine(1, "U2", "I4", "Comics", ["I1", "I2"], ["Books", "Books"]));
+        dir.Write("reviews-info", "U1\tI1\t5.0\t1000\r\nU1\tI2\t4.0\t5000\r\nU2\tI1\t3.0\t200\r\nU2\tI2\t5.0\t900\r\n");
+
+        var data = DienBooksLoader.Load(dir.Path);
+
+        Assert.Equal([[1000L, 5000L], [1000L, 5000L], [1000L, 5000L], [200L, 900L]], data.Train.Select(s => s.HistoryTimes.ToArray()));
+        Assert.Equal([200L, 900L], data.Test[0].HistoryTimes);
+        Assert.Equal([5000L, 5000L, 5000L, 900L], data.Train.Select(s => s.Time));
+        var random = new Random(LoadOptions.Default.Seed);   // item-info's items are ids 0..4, drawn in line order
+        foreach (var sample in data.Train.Concat(data.Test))
+            for (int i = 0; i < sample.HistoryLength; i++)
+            {
+                int drawn;
+                do drawn = random.Next(5); while (drawn == sample.HistoryItems[i]);
+                Assert.Equal(drawn, sample.NegativeItems[i]);
+            }
+    }
+
     [Fact]
     public void DienBooksNegativesDependOnlyOnTheSeed()
     {

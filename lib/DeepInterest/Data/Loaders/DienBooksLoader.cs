@@ -32,16 +32,17 @@ public sealed record DienBooksData(
 /// reviews-info, history step i gets time i and the candidate time n (history length): "seconds" count steps, and the
 /// report says <see cref="TimeKind.Index"/>.</para>
 /// <para>Memory: each line's history (items, categories, times, negatives) is stored once, in flat arrays of about a
-/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample. Lines are
-/// read as UTF-8 bytes and ids interned from them (<see cref="IdTable.Intern(ReadOnlySpan{byte})"/>), with no string per
-/// line or token; each sample is built once, after the time join, and the review table is garbage by then.</para>
+/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample; the same
+/// user's next line with the same history shares its items, categories and times (<see cref="StepChunk"/>). Lines are
+/// read as UTF-8 bytes and ids interned from them (<see cref="IdTable.Intern(ReadOnlySpan{byte})"/>), with no string
+/// per line or token; each sample is built once, after the time join, and the review table is garbage by then.</para>
 /// <para>Speed (1.2 M lines, 6.6 M reviews): the work is id lookups, each a cache miss in tables of hundreds of
 /// thousands of names, so the loader makes fewer of them: a line whose history fields repeat the previous line's (DIEN
-/// writes each user's positive and negative line with one history) copies its ids; reviews-info, which needs nothing
-/// from the other files until the join, is read on a second thread into its own small name tables and mapped to the
-/// samples' ids name by name afterwards (a million lookups instead of 6.6 million); and the join looks each history up
-/// in its user's few reviews, side by side in a sorted array (<see cref="ReviewTimes"/>). The result is the same as
-/// reading the files one after the other, whatever the threads' timing.</para>
+/// writes each user's positive and negative line with one history) shares its steps or copies its ids; reviews-info,
+/// which needs nothing from the other files until the join, is read on a second thread into its own small name tables
+/// and mapped to the samples' ids name by name afterwards (a million lookups instead of 6.6 million); and the join
+/// looks each history up in its user's few reviews, side by side in a sorted array (<see cref="ReviewTimes"/>). The
+/// result is the same as reading the files one after the other, whatever the threads' timing.</para>
 /// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
 /// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
 /// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>
@@ -327,25 +328,50 @@ public static class DienBooksLoader
     /// <summary>
     /// Flat per-step arrays that the samples of many lines are windows of (<see cref="CtrSample"/>): each line's history
     /// is written once, at the next free step, and a full chunk is followed by a new one, so nothing is copied or grown.
+    /// <para>A line whose history repeats the line before it (DIEN writes each user's positive and negative line with one
+    /// history) shares that line's steps — items, categories, times — and has only its negatives of its own, in a second
+    /// pair of negative arrays at the same steps (<see cref="Store(bool)"/> with repeat), made when a chunk first needs
+    /// them: on DIEN's files 7 arrays hold what took 10.</para>
     /// </summary>
     private sealed class StepChunk
     {
         public const int DefaultSteps = 1 << 20;
-        public readonly long[] Items, Categories, Times, NegativeItems, NegativeCategories;
-        public readonly StepStore Store;
+        public readonly long[] Items, Categories, Times;
+        private readonly long[] negativeItems, negativeCategories;
+        private readonly StepStore store;
+        private long[]? repeatNegativeItems, repeatNegativeCategories;
+        private StepStore? repeatStore;
         public int Used;
 
         public StepChunk(int steps)
         {
-            (Items, Categories, Times, NegativeItems, NegativeCategories) = (new long[steps], new long[steps], new long[steps], new long[steps], new long[steps]);
-            Store = new StepStore(Items, Categories, Times, NegativeItems, NegativeCategories);
+            (Items, Categories, Times, negativeItems, negativeCategories) = (new long[steps], new long[steps], new long[steps], new long[steps], new long[steps]);
+            store = new StepStore(Items, Categories, Times, negativeItems, negativeCategories);
         }
 
         public int Free => Items.Length - Used;
+
+        /// <summary>The negative arrays of the first line of a history, or of the line that repeats it.</summary>
+        public (long[] Items, long[] Categories) Negatives(bool repeat)
+        {
+            if (!repeat) return (negativeItems, negativeCategories);
+            if (repeatStore is null)
+            {
+                (repeatNegativeItems, repeatNegativeCategories) = (new long[Items.Length], new long[Items.Length]);
+                repeatStore = new StepStore(Items, Categories, Times, repeatNegativeItems, repeatNegativeCategories);
+            }
+            return (repeatNegativeItems!, repeatNegativeCategories!);
+        }
+
+        /// <summary>The arrays the samples of first lines, or of repeating lines, are windows of.</summary>
+        public StepStore Store(bool repeat) => repeat ? repeatStore! : store;
     }
 
-    /// <summary>One line read: where its history is (chunk, start, length), its ids and its label, until the samples are built.</summary>
-    private readonly record struct Line(int Chunk, int Start, int Length, int User, int Item, int Category, bool Clicked);
+    /// <summary>
+    /// One line read: where its history is (chunk, start, length, and whether it repeats the line before's, see
+    /// <see cref="StepChunk"/>), its ids and its label, until the samples are built.
+    /// </summary>
+    private readonly record struct Line(int Chunk, int Start, int Length, bool Repeat, int User, int Item, int Category, bool Clicked);
 
     private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, long[] pool,
         long[] poolCategories, Random random, LoadTally tally)
@@ -376,43 +402,59 @@ public static class DienBooksLoader
             int length = itemHistory.IsEmpty ? 0 : itemHistory.Count(HistorySeparator) + 1;
             int categoryLength = categoryHistory.IsEmpty ? 0 : categoryHistory.Count(HistorySeparator) + 1;
             if (length != categoryLength) { tally.Malformed(path, number, $"item history has {length} entries but category history {categoryLength}", TextFiles.Text(line)); return null; }
-            var chunk = Room(length);
-            int start = chunk.Used;
             var histories = line[f[4].Start..f[5].End];   // both history fields and the tab between them
-            if (previousChunk is not null && histories.SequenceEqual(previousHistories.AsSpan(0, previousLength)))
-            {   // the same names, so the same ids
-                previousChunk.Items.AsSpan(previousStart, length).CopyTo(chunk.Items.AsSpan(start));
-                previousChunk.Categories.AsSpan(previousStart, length).CopyTo(chunk.Categories.AsSpan(start));
-            }
+            bool same = previousChunk >= 0 && histories.SequenceEqual(previousHistories.AsSpan(0, previousLength));
+            long user = users.Intern(line[f[1]]);   // (the users' own table: interning it first changes no id)
+            // The steps' times will be the user's review times, so only the same user's line may share them; and each
+            // history's steps take one repeating line (a third line with it copies the ids).
+            bool repeat = same && user == previousUser && !previousRepeated;
+            int chunkIndex, start;
+            if (repeat) (chunkIndex, start) = (previousChunk, previousStart);
             else
             {
-                for (int i = 0; i < length; i++)
-                {
-                    chunk.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
-                    chunk.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
+                var room = Room(length);
+                (chunkIndex, start) = (chunks.Count - 1, room.Used);
+                room.Used += length;
+                if (same)
+                {   // the same names, so the same ids
+                    chunks[previousChunk].Items.AsSpan(previousStart, length).CopyTo(room.Items.AsSpan(start));
+                    chunks[previousChunk].Categories.AsSpan(previousStart, length).CopyTo(room.Categories.AsSpan(start));
                 }
-                Remember(histories, chunk, start);
+                else
+                    for (int i = 0; i < length; i++)
+                    {
+                        room.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
+                        room.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
+                    }
+                for (int i = 0; i < length; i++) room.Times[start + i] = i;   // step indices until a time join replaces them
+                Remember(histories, chunkIndex, start);
             }
+            (previousUser, previousRepeated) = (user, repeat);
+            var chunk = chunks[chunkIndex];
+            var (negativeItems, negativeCategories) = chunk.Negatives(repeat);
             for (int i = 0; i < length; i++)
             {
                 long item = chunk.Items[start + i];
-                chunk.Times[start + i] = i;   // step indices until a time join replaces them
                 int drawn;
                 do drawn = random.Next(pool.Length); while (pool[drawn] == item);
-                chunk.NegativeItems[start + i] = pool[drawn];
-                chunk.NegativeCategories[start + i] = poolCategories[drawn];
+                negativeItems[start + i] = pool[drawn];
+                negativeCategories[start + i] = poolCategories[drawn];
             }
-            chunk.Used += length;
-            long user = users.Intern(line[f[1]]), candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
-            return new Line(chunks.Count - 1, start, length, (int)user, (int)candidate, (int)category, clicked);
+            long candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
+            return new Line(chunkIndex, start, length, repeat, (int)user, (int)candidate, (int)category, clicked);
         }
 
-        /// <summary>The previous line's history fields and where their ids are: DIEN writes a user's positive and negative line with the same history, and such a line copies the ids instead of interning them again.</summary>
+        /// <summary>
+        /// The previous line's history fields, where its steps are, its user and whether it repeated the line before it:
+        /// the same user's line with the same history fields shares those steps (<see cref="StepChunk"/>), any other line
+        /// with them copies the ids instead of interning them again.
+        /// </summary>
         private byte[] previousHistories = new byte[4096];
-        private int previousLength, previousStart;
-        private StepChunk? previousChunk;
+        private int previousLength, previousChunk = -1, previousStart;
+        private long previousUser = -1;
+        private bool previousRepeated;
 
-        private void Remember(ReadOnlySpan<byte> histories, StepChunk chunk, int start)
+        private void Remember(ReadOnlySpan<byte> histories, int chunk, int start)
         {
             if (histories.Length > previousHistories.Length) previousHistories = new byte[2 * histories.Length];
             histories.CopyTo(previousHistories);
@@ -450,7 +492,7 @@ public static class DienBooksLoader
             {
                 var chunk = chunks[line.Chunk];
                 long time = times == TimeKind.Index ? line.Length : line.Length == 0 ? 0 : chunk.Times[line.Start + line.Length - 1];
-                samples.Add(new CtrSample(chunk.Store, line.Start, line.Length, line.User, line.Item, line.Category, time, line.Clicked ? 1f : 0f));
+                samples.Add(new CtrSample(chunk.Store(line.Repeat), line.Start, line.Length, line.User, line.Item, line.Category, time, line.Clicked ? 1f : 0f));
             }
             return samples;
         }
