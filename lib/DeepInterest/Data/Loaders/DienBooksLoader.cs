@@ -72,8 +72,8 @@ public static class DienBooksLoader
         List<Line> train, test;
         try
         {
-            var (poolItems, poolCategories) = ReadItemInfo(itemInfoPath, items, categories, tally);
-            reader = new SampleReader(users, items, categories, poolItems, poolCategories, new Random(options.Seed), tally);
+            var pool = ReadItemInfo(itemInfoPath, items, categories, tally);
+            reader = new SampleReader(users, items, categories, pool, new Random(options.Seed), tally);
             (train, test) = (reader.Read(trainPath), reader.Read(testPath));
         }
         catch
@@ -304,12 +304,17 @@ public static class DienBooksLoader
                                         "(unpack data.tar.gz, data1.tar.gz and data2.tar.gz from zenodo record 3463683 there)");
     }
 
-    /// <summary>item-info: the negative-sampling pool (file order, as DIEN's mid_list_for_random) and its items' categories.</summary>
-    private static (long[] Pool, long[] Categories) ReadItemInfo(string path, IdTable items, IdTable categories, LoadTally tally)
+    /// <summary>
+    /// An item of the negative-sampling pool and its category, side by side: each of the ~12 M draws of a load reads
+    /// one random entry of a pool of ~360 k, so one cache line per draw instead of one in each of two arrays.
+    /// </summary>
+    private readonly record struct PoolItem(int Item, int Category);
+
+    /// <summary>item-info: the negative-sampling pool (file order, as DIEN's mid_list_for_random) with its items' categories.</summary>
+    private static PoolItem[] ReadItemInfo(string path, IdTable items, IdTable categories, LoadTally tally)
     {
         tally.AddFile(path);
-        var pool = new List<long>();
-        var poolCategories = new List<long>();
+        var pool = new List<PoolItem>();
         var seen = new HashSet<long>();
         TextFiles.ForEachUtf8Line(path, (line, number) =>
         {
@@ -318,11 +323,10 @@ public static class DienBooksLoader
             if (!TextFiles.TrySplit(line, (byte)'\t', f) || line[f[0]].IsEmpty) { tally.Malformed(path, number, "expected item\\tcategory", TextFiles.Text(line)); return; }
             long item = items.Intern(line[f[0]]);
             if (!seen.Add(item)) return;
-            pool.Add(item);
-            poolCategories.Add(categories.Intern(line[f[1]]));
+            pool.Add(new PoolItem((int)item, (int)categories.Intern(line[f[1]])));
         });
         if (pool.Count < 2) throw new InvalidDataException($"{path}: needs at least 2 items to draw negatives from, found {pool.Count}");
-        return (pool.ToArray(), poolCategories.ToArray());
+        return pool.ToArray();
     }
 
     /// <summary>
@@ -373,8 +377,7 @@ public static class DienBooksLoader
     /// </summary>
     private readonly record struct Line(int Chunk, int Start, int Length, bool Repeat, int User, int Item, int Category, bool Clicked);
 
-    private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, long[] pool,
-        long[] poolCategories, Random random, LoadTally tally)
+    private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, PoolItem[] pool, Random random, LoadTally tally)
     {
         private readonly List<StepChunk> chunks = [];
 
@@ -436,9 +439,8 @@ public static class DienBooksLoader
             {
                 long item = chunk.Items[start + i];
                 int drawn;
-                do drawn = random.Next(pool.Length); while (pool[drawn] == item);
-                negativeItems[start + i] = pool[drawn];
-                negativeCategories[start + i] = poolCategories[drawn];
+                do drawn = random.Next(pool.Length); while (pool[drawn].Item == item);
+                (negativeItems[start + i], negativeCategories[start + i]) = (pool[drawn].Item, pool[drawn].Category);
             }
             long candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
             return new Line(chunkIndex, start, length, repeat, (int)user, (int)candidate, (int)category, clicked);
