@@ -348,6 +348,64 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.Contains("reviews-info, line 1", Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path)).Message);
     }
 
+    /// <summary>
+    /// reviews-info is read on a second thread while the sample files are read: its error, its skips and its rows must
+    /// still come after theirs, as if the files were read one after the other.
+    /// </summary>
+    [Fact]
+    public void DienBooksReviewsInfoErrorsAndSkipsComeAfterTheSampleFiles()
+    {
+        using var dir = new TempFolder();
+        WriteDienFixture(dir, "local_train", "local_test");
+        var reviews = dir.Write("reviews-info", "U1\tI1\t5.0\t1000\r\nU1\tI2\t4.0\tlater\r\nU2\tI9\t3.0\t200\r\nU7\tI1\t1.0\t5\r\n");
+        var test = dir.Write("local_test", DienLine(1, "U2", "I2", "Books", ["I9"], ["default_cat"]) + "1\tU2\tI1\n");
+
+        var e = Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path));
+        Assert.StartsWith($"{test}, line 2", e.Message);
+
+        var skipped = DienBooksLoader.Load(dir.Path, new LoadOptions { SkipMalformed = true });
+        Assert.Equal([(test, 2L), (reviews, 2L)], skipped.Report.FirstSkipped.Select(s => (s.File, s.LineNumber)));
+        Assert.Equal(2, skipped.Report.RowsSkipped);
+        Assert.Equal(4 + 3 + 2 + 4, skipped.Report.RowsRead);
+        Assert.Equal(1, skipped.Report.RowsFiltered);   // U7 is in no sample
+        Assert.EndsWith("reviews-info", skipped.Report.Files[^1]);
+
+        dir.Write("local_test", DienLine(1, "U2", "I2", "Books", ["I9"], ["default_cat"]));
+        Assert.StartsWith($"{reviews}, line 2", Assert.Throws<InvalidDataException>(() => DienBooksLoader.Load(dir.Path)).Message);
+    }
+
+    /// <summary>
+    /// A line with the previous line's history shares its steps only when it is the same user's (the times are that
+    /// user's review times), and only once: each line still has its own negatives and times.
+    /// </summary>
+    [Fact]
+    public void DienBooksRepeatedHistoriesKeepEachUsersTimesAndOwnNegatives()
+    {
+        using var dir = new TempFolder();
+        dir.Write("item-info", "I1\tBooks\r\nI2\tBooks\r\nI3\tComics\r\nI4\tComics\r\nI5\tComics\r\n");
+        dir.Write("local_train",
+            DienLine(1, "U1", "I3", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(0, "U1", "I4", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(0, "U1", "I5", "Comics", ["I1", "I2"], ["Books", "Books"]) +
+            DienLine(1, "U2", "I3", "Comics", ["I1", "I2"], ["Books", "Books"]));
+        dir.Write("local_test", DienLine(1, "U2", "I4", "Comics", ["I1", "I2"], ["Books", "Books"]));
+        dir.Write("reviews-info", "U1\tI1\t5.0\t1000\r\nU1\tI2\t4.0\t5000\r\nU2\tI1\t3.0\t200\r\nU2\tI2\t5.0\t900\r\n");
+
+        var data = DienBooksLoader.Load(dir.Path);
+
+        Assert.Equal([[1000L, 5000L], [1000L, 5000L], [1000L, 5000L], [200L, 900L]], data.Train.Select(s => s.HistoryTimes.ToArray()));
+        Assert.Equal([200L, 900L], data.Test[0].HistoryTimes);
+        Assert.Equal([5000L, 5000L, 5000L, 900L], data.Train.Select(s => s.Time));
+        var random = new Random(LoadOptions.Default.Seed);   // item-info's items are ids 0..4, drawn in line order
+        foreach (var sample in data.Train.Concat(data.Test))
+            for (int i = 0; i < sample.HistoryLength; i++)
+            {
+                int drawn;
+                do drawn = random.Next(5); while (drawn == sample.HistoryItems[i]);
+                Assert.Equal(drawn, sample.NegativeItems[i]);
+            }
+    }
+
     [Fact]
     public void DienBooksNegativesDependOnlyOnTheSeed()
     {

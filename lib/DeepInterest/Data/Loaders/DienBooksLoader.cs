@@ -32,9 +32,17 @@ public sealed record DienBooksData(
 /// reviews-info, history step i gets time i and the candidate time n (history length): "seconds" count steps, and the
 /// report says <see cref="TimeKind.Index"/>.</para>
 /// <para>Memory: each line's history (items, categories, times, negatives) is stored once, in flat arrays of about a
-/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample. Lines are
-/// read as UTF-8 bytes and ids interned from them (<see cref="IdTable.Intern(ReadOnlySpan{byte})"/>), with no string per
-/// line or token; each sample is built once, after the time join, and the review table is garbage by then.</para>
+/// million steps each that the samples are windows of (<see cref="CtrSample"/>), never as arrays per sample; the same
+/// user's next line with the same history shares its items, categories and times (<see cref="StepChunk"/>). Lines are
+/// read as UTF-8 bytes and ids interned from them (<see cref="IdTable.Intern(ReadOnlySpan{byte})"/>), with no string
+/// per line or token; each sample is built once, after the time join.</para>
+/// <para>Speed (1.2 M lines, 6.6 M reviews): the work is id lookups, each a cache miss in tables of hundreds of
+/// thousands of names, so the loader makes fewer of them: a line whose history fields repeat the previous line's (DIEN
+/// writes each user's positive and negative line with one history) shares its steps or copies its ids; reviews-info,
+/// which needs nothing from the other files until the join, is read on a second thread into its own small name tables
+/// and mapped to the samples' ids name by name afterwards (a million lookups instead of 6.6 million); and the join
+/// looks each history up in its user's few reviews, side by side in a sorted array (<see cref="ReviewTimes"/>). The
+/// result is the same as reading the files one after the other, whatever the threads' timing.</para>
 /// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
 /// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
 /// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>
@@ -53,20 +61,33 @@ public static class DienBooksLoader
     {
         options ??= LoadOptions.Default;
         string trainPath = Find(folder, TrainNames), testPath = Find(folder, TestNames), itemInfoPath = Find(folder, [ItemInfoName]);
+        var reviewsPath = Path.Combine(folder, ReviewsInfoName);
+        using var stop = new CancellationTokenSource();
+        var reviews = File.Exists(reviewsPath) ? Task.Run(() => ReviewLog.Read(reviewsPath, options, stop.Token)) : null;
         var tally = new LoadTally(options);
         var users = new IdTable("user");
         var items = new IdTable("item");
         var categories = new IdTable("category");
-        var (poolItems, poolCategories) = ReadItemInfo(itemInfoPath, items, categories, tally);
-        var reader = new SampleReader(users, items, categories, poolItems, poolCategories, new Random(options.Seed), tally);
-        List<Line> train = reader.Read(trainPath), test = reader.Read(testPath);
-        var reviewsPath = Path.Combine(folder, ReviewsInfoName);
-        if (!File.Exists(reviewsPath))
+        SampleReader reader;
+        List<Line> train, test;
+        try
+        {
+            var pool = ReadItemInfo(itemInfoPath, items, categories, tally);
+            reader = new SampleReader(users, items, categories, pool, new Random(options.Seed), tally);
+            (train, test) = (reader.Read(trainPath), reader.Read(testPath));
+        }
+        catch
+        {
+            stop.Cancel();   // no thread left reading reviews-info after an error in the sample files
+            try { reviews?.Wait(); } catch (AggregateException) { }
+            throw;
+        }
+        if (reviews is null)
             return new DienBooksData(reader.Samples(train, TimeKind.Index), reader.Samples(test, TimeKind.Index), users, items, categories, tally.Finish() with
             {
                 Times = TimeKind.Index, TimesNote = $"no {ReviewsInfoName} in the folder: history step i has time i",
             });
-        var joined = JoinReviewTimes(reviewsPath, users, items, reader, train, test, tally);
+        var joined = JoinReviewTimes(reviews.GetAwaiter().GetResult(), users, items, reader, train, test, tally);
         var share = joined.Steps == 0 ? 0 : (double)(joined.Missing + joined.OutOfOrder) / joined.Steps;
         var counts = $"{joined.Missing:N0} of {joined.Steps:N0} history steps without a review time, {joined.OutOfOrder:N0} earlier than the step before";
         if (share > MaxUnmatchedTimeShare)
@@ -86,77 +107,168 @@ public static class DienBooksLoader
 
     /// <summary>
     /// Writes the review times over the step indices of every line's history and counts the steps that had to borrow a
-    /// neighbour's. The review table is only alive in here, so it is garbage before the samples are built.
+    /// neighbour's. The review table is used only in here.
     /// </summary>
-    private static (long Steps, long Missing, long OutOfOrder) JoinReviewTimes(string path, IdTable users, IdTable items, SampleReader reader,
+    private static (long Steps, long Missing, long OutOfOrder) JoinReviewTimes(ReviewLog log, IdTable users, IdTable items, SampleReader reader,
         List<Line> train, List<Line> test, LoadTally tally)
     {
-        var joined = new TimeJoin(ReadReviewTimes(path, users, items, tally));
+        tally.Add(log.Tally);   // reviews-info's file, rows and skips after the sample files', as if read after them
+        var joined = new TimeJoin(new ReviewTimes(log, users, items, tally));
         reader.Join(train, joined);
         reader.Join(test, joined);
         return (joined.Steps, joined.Missing, joined.OutOfOrder);
     }
 
     /// <summary>
-    /// reviews-info: the earliest review time of every (user, item) pair whose user and item the samples know, keyed by
-    /// <see cref="ReviewKey"/> (one 64-bit key per pair keeps the table small on the full data). The table is sized from
-    /// a first count of the lines (<see cref="TextFiles.CountLines"/>), so it is never copied while it grows.
+    /// reviews-info as read, on a thread of its own while the sample files are read on the calling one (the join is the
+    /// first thing that needs both): users and items interned in name tables of its own (<see cref="ReviewNames"/>),
+    /// each review as the pair user·2^32 + item of those ids and its time, and its own row counts. Whatever the threads'
+    /// timing, the result is the same, and an error in it is thrown only after the sample files are read, as it would be
+    /// reading the files one after the other. The arrays are sized from a first count of the lines
+    /// (<see cref="TextFiles.CountLines"/>), so they are never copied while they grow.
     /// </summary>
-    private static Dictionary<long, long> ReadReviewTimes(string path, IdTable users, IdTable items, LoadTally tally)
+    private sealed class ReviewLog
     {
-        tally.AddFile(path);
-        var times = new Dictionary<long, long>(TextFiles.CountLines(path));
-        RepeatLookup user = new(users), item = new(items);
-        TextFiles.ForEachUtf8Line(path, (line, number) =>
-        {
-            tally.RowsRead++;
-            Span<Range> f = stackalloc Range[4];
-            if (!TextFiles.TrySplit(line, (byte)'\t', f) || !long.TryParse(line[f[3]], out long time) || time < 0)
-            {
-                tally.Malformed(path, number, "expected user\\titem\\trating\\ttime with a non-negative Unix time", TextFiles.Text(line));
-                return;
-            }
-            if (!user.TryGetId(line[f[0]], out long userId) || !item.TryGetId(line[f[1]], out long itemId)) { tally.RowsFiltered++; return; }
-            long key = ReviewKey(userId, itemId);
-            ref long seen = ref CollectionsMarshal.GetValueRefOrAddDefault(times, key, out bool exists);
-            seen = exists ? Math.Min(seen, time) : time;
-        });
-        return times;
-    }
+        public readonly ReviewNames Users = new(), Items = new();
+        public readonly long[] Pairs, Times;
+        public readonly LoadTally Tally;
+        public int Count;
 
-    /// <summary>
-    /// <see cref="IdTable.TryGetId(ReadOnlySpan{byte}, out long)"/> that remembers the last name looked up: reviews-info is
-    /// sorted by user (or, in DIEN's file, by item), so most lines repeat the previous line's name.
-    /// </summary>
-    private sealed class RepeatLookup(IdTable table)
-    {
-        private byte[] last = new byte[64];
-        private int length = -1;
-        private bool found;
-        private long id;
+        private ReviewLog(int lines, LoadOptions options) => (Pairs, Times, Tally) = (new long[lines], new long[lines], new LoadTally(options));
 
-        public bool TryGetId(ReadOnlySpan<byte> name, out long result)
+        public static ReviewLog Read(string path, LoadOptions options, CancellationToken stop)
         {
-            if (length < 0 || !name.SequenceEqual(last.AsSpan(0, length)))
+            var log = new ReviewLog(TextFiles.CountLines(path), options);
+            log.Tally.AddFile(path);
+            TextFiles.ForEachUtf8Line(path, (line, number) =>
             {
-                found = table.TryGetId(name, out id);
-                if (name.Length > last.Length) last = new byte[2 * name.Length];
-                name.CopyTo(last);
-                length = name.Length;
-            }
-            result = id;
-            return found;
+                stop.ThrowIfCancellationRequested();
+                log.Tally.RowsRead++;
+                Span<Range> f = stackalloc Range[4];
+                if (!TextFiles.TrySplit(line, (byte)'\t', f) || !long.TryParse(line[f[3]], out long time) || time < 0)
+                {
+                    log.Tally.Malformed(path, number, "expected user\\titem\\trating\\ttime with a non-negative Unix time", TextFiles.Text(line));
+                    return;
+                }
+                (log.Pairs[log.Count], log.Times[log.Count]) = (log.Users.Intern(line[f[0]]) << 32 | log.Items.Intern(line[f[1]]), time);
+                log.Count++;
+            });
+            return log;
         }
     }
 
     /// <summary>
-    /// A (user, item) pair as one key: both are ids of an <see cref="IdTable"/>, below 2^31, so user·2^32 + item is unique;
-    /// times an odd constant (a bijection of 64-bit numbers) so that the key's hash, its two halves XORed, spreads.
+    /// The names of one field of reviews-info as dense ids 0, 1, 2, … in order of first appearance. Unlike an
+    /// <see cref="IdTable"/> it keeps the names as UTF-8 bytes side by side, not as strings: they are only needed until
+    /// they are mapped to the samples' ids, and while reviews-info is read the sample files' arrays are growing beside
+    /// them, so they should take little room (about 30 bytes a name here, about 100 as strings in an IdTable).
+    /// It remembers the last name too: reviews-info is sorted by user (or, in DIEN's file, by item), so most lines
+    /// repeat the previous line's name.
     /// </summary>
-    private static long ReviewKey(long user, long item) => unchecked((user << 32 | item) * (long)0x9E3779B97F4A7C15UL);
+    private sealed class ReviewNames
+    {
+        private byte[] bytes = new byte[1 << 16];
+        private int[] starts = new int[1024 + 1];   // name i is bytes[starts[i]..starts[i + 1]]
+        private int[] slots = new int[2048];        // open addressing with linear probing: id + 1, 0 = empty; at most half full
+        private int last = -1;
+
+        public int Count { get; private set; }
+
+        public ReadOnlySpan<byte> Name(int id) => bytes.AsSpan(starts[id], starts[id + 1] - starts[id]);
+
+        public long Intern(ReadOnlySpan<byte> name)
+        {
+            if (last >= 0 && name.SequenceEqual(Name(last))) return last;
+            int hash = IdTable.Hash(name), mask = slots.Length - 1, s = hash & mask;
+            for (; slots[s] != 0; s = (s + 1) & mask)
+                if (name.SequenceEqual(Name(slots[s] - 1))) return last = slots[s] - 1;
+            return last = Add(name, s);
+        }
+
+        private int Add(ReadOnlySpan<byte> name, int slot)
+        {
+            int id = Count++, start = starts[id];
+            if (start + name.Length > bytes.Length) Array.Resize(ref bytes, Math.Max(2 * bytes.Length, start + name.Length));
+            if (id + 2 > starts.Length) Array.Resize(ref starts, 2 * starts.Length);
+            name.CopyTo(bytes.AsSpan(start));
+            starts[id + 1] = start + name.Length;
+            slots[slot] = id + 1;
+            if (2 * Count > slots.Length)
+            {
+                slots = new int[2 * slots.Length];
+                for (int i = 0; i < Count; i++)
+                {
+                    int s = IdTable.Hash(Name(i)) & (slots.Length - 1);
+                    while (slots[s] != 0) s = (s + 1) & (slots.Length - 1);
+                    slots[s] = i + 1;
+                }
+            }
+            return id;
+        }
+    }
+
+    /// <summary>
+    /// reviews-info as a table: the earliest review time of every (user, item) pair whose user and item the samples know.
+    /// <para>Why sorted arrays and not a hash table: a history is looked up pair by pair, and all its pairs share the user.
+    /// Keys user·2^32 + item (both <see cref="IdTable"/> ids, below 2^31), sorted, put each user's reviews side by side,
+    /// so a history's lookups are binary searches in one short range (a cache line or two) instead of one random probe
+    /// of a large table per step; and two arrays take 16 bytes per review, a Dictionary about 28. They are the
+    /// <see cref="ReviewLog"/>'s arrays, rewritten in place.</para>
+    /// </summary>
+    private sealed class ReviewTimes
+    {
+        private readonly long[] keys, times;
+        private readonly int[] userStart;   // user u's keys are keys[userStart[u]..userStart[u + 1]]
+
+        /// <summary>
+        /// The log's pairs in the samples' ids (in place: the log is used up), without the reviews of users or items
+        /// the samples do not have (counted as filtered), sorted, one per pair with its earliest time.
+        /// </summary>
+        public ReviewTimes(ReviewLog log, IdTable users, IdTable items, LoadTally tally)
+        {
+            long[] userIds = SampleIds(log.Users, users), itemIds = SampleIds(log.Items, items);
+            (keys, times) = (log.Pairs, log.Times);
+            int count = 0;
+            for (int i = 0; i < log.Count; i++)
+            {
+                long user = userIds[keys[i] >> 32], item = itemIds[(int)keys[i]];
+                if (user < 0 || item < 0) { tally.RowsFiltered++; continue; }
+                (keys[count], times[count]) = (user << 32 | item, times[i]);
+                count++;
+            }
+            Array.Sort(keys, times, 0, count);
+            int kept = 0;   // a pair reviewed twice keeps one key, with the earlier time
+            for (int i = 0; i < count; i++)
+                if (kept > 0 && keys[kept - 1] == keys[i]) times[kept - 1] = Math.Min(times[kept - 1], times[i]);
+                else { keys[kept] = keys[i]; times[kept] = times[i]; kept++; }
+            userStart = new int[users.Count + 1];
+            for (int i = 0, user = 0; user <= users.Count; user++)
+            {
+                while (i < kept && keys[i] >> 32 < user) i++;
+                userStart[user] = i;
+            }
+        }
+
+        /// <summary>For each id of <paramref name="own"/>, the id of the same name in <paramref name="samples"/>, or −1.</summary>
+        private static long[] SampleIds(ReviewNames own, IdTable samples)
+        {
+            var ids = new long[own.Count];
+            for (int i = 0; i < ids.Length; i++) ids[i] = samples.TryGetId(own.Name(i), out long id) ? id : -1;
+            return ids;
+        }
+
+        /// <summary>The earliest time <paramref name="user"/> reviewed <paramref name="item"/>, or false when never.</summary>
+        public bool TryGet(long user, long item, out long time)
+        {
+            int from = userStart[user];
+            int at = keys.AsSpan(from, userStart[user + 1] - from).BinarySearch(user << 32 | item);
+            time = at >= 0 ? times[from + at] : -1;
+            return at >= 0;
+        }
+    }
 
     /// <summary>The review times (while joining) and the counts of history steps that had to borrow a neighbour's time.</summary>
-    private sealed class TimeJoin(Dictionary<long, long> reviewTimes)
+    private sealed class TimeJoin(ReviewTimes reviewTimes)
     {
         public long Steps, Missing, OutOfOrder;
 
@@ -165,7 +277,7 @@ public static class DienBooksLoader
         {
             int n = history.Length;
             for (int i = 0; i < n; i++)   // -1: no review (the times read are non-negative)
-                times[i] = reviewTimes.TryGetValue(ReviewKey(user, history[i]), out long t) ? t : -1;
+                times[i] = reviewTimes.TryGet(user, history[i], out long t) ? t : -1;
             long previous = 0;   // leading steps without a time borrow the first found
             for (int i = 0; i < n; i++)
                 if (times[i] >= 0) { previous = times[i]; break; }
@@ -192,12 +304,17 @@ public static class DienBooksLoader
                                         "(unpack data.tar.gz, data1.tar.gz and data2.tar.gz from zenodo record 3463683 there)");
     }
 
-    /// <summary>item-info: the negative-sampling pool (file order, as DIEN's mid_list_for_random) and its items' categories.</summary>
-    private static (long[] Pool, long[] Categories) ReadItemInfo(string path, IdTable items, IdTable categories, LoadTally tally)
+    /// <summary>
+    /// An item of the negative-sampling pool and its category, side by side: each of the ~12 M draws of a load reads
+    /// one random entry of a pool of ~360 k, so one cache line per draw instead of one in each of two arrays.
+    /// </summary>
+    private readonly record struct PoolItem(int Item, int Category);
+
+    /// <summary>item-info: the negative-sampling pool (file order, as DIEN's mid_list_for_random) with its items' categories.</summary>
+    private static PoolItem[] ReadItemInfo(string path, IdTable items, IdTable categories, LoadTally tally)
     {
         tally.AddFile(path);
-        var pool = new List<long>();
-        var poolCategories = new List<long>();
+        var pool = new List<PoolItem>();
         var seen = new HashSet<long>();
         TextFiles.ForEachUtf8Line(path, (line, number) =>
         {
@@ -206,38 +323,61 @@ public static class DienBooksLoader
             if (!TextFiles.TrySplit(line, (byte)'\t', f) || line[f[0]].IsEmpty) { tally.Malformed(path, number, "expected item\\tcategory", TextFiles.Text(line)); return; }
             long item = items.Intern(line[f[0]]);
             if (!seen.Add(item)) return;
-            pool.Add(item);
-            poolCategories.Add(categories.Intern(line[f[1]]));
+            pool.Add(new PoolItem((int)item, (int)categories.Intern(line[f[1]])));
         });
         if (pool.Count < 2) throw new InvalidDataException($"{path}: needs at least 2 items to draw negatives from, found {pool.Count}");
-        return (pool.ToArray(), poolCategories.ToArray());
+        return pool.ToArray();
     }
 
     /// <summary>
     /// Flat per-step arrays that the samples of many lines are windows of (<see cref="CtrSample"/>): each line's history
     /// is written once, at the next free step, and a full chunk is followed by a new one, so nothing is copied or grown.
+    /// <para>A line whose history repeats the line before it (DIEN writes each user's positive and negative line with one
+    /// history) shares that line's steps — items, categories, times — and has only its negatives of its own, in a second
+    /// pair of negative arrays at the same steps (<see cref="Store(bool)"/> with repeat), made when a chunk first needs
+    /// them: on DIEN's files 7 arrays hold what took 10.</para>
     /// </summary>
     private sealed class StepChunk
     {
         public const int DefaultSteps = 1 << 20;
-        public readonly long[] Items, Categories, Times, NegativeItems, NegativeCategories;
-        public readonly StepStore Store;
+        public readonly long[] Items, Categories, Times;
+        private readonly long[] negativeItems, negativeCategories;
+        private readonly StepStore store;
+        private long[]? repeatNegativeItems, repeatNegativeCategories;
+        private StepStore? repeatStore;
         public int Used;
 
         public StepChunk(int steps)
         {
-            (Items, Categories, Times, NegativeItems, NegativeCategories) = (new long[steps], new long[steps], new long[steps], new long[steps], new long[steps]);
-            Store = new StepStore(Items, Categories, Times, NegativeItems, NegativeCategories);
+            (Items, Categories, Times, negativeItems, negativeCategories) = (new long[steps], new long[steps], new long[steps], new long[steps], new long[steps]);
+            store = new StepStore(Items, Categories, Times, negativeItems, negativeCategories);
         }
 
         public int Free => Items.Length - Used;
+
+        /// <summary>The negative arrays of the first line of a history, or of the line that repeats it.</summary>
+        public (long[] Items, long[] Categories) Negatives(bool repeat)
+        {
+            if (!repeat) return (negativeItems, negativeCategories);
+            if (repeatStore is null)
+            {
+                (repeatNegativeItems, repeatNegativeCategories) = (new long[Items.Length], new long[Items.Length]);
+                repeatStore = new StepStore(Items, Categories, Times, repeatNegativeItems, repeatNegativeCategories);
+            }
+            return (repeatNegativeItems!, repeatNegativeCategories!);
+        }
+
+        /// <summary>The arrays the samples of first lines, or of repeating lines, are windows of.</summary>
+        public StepStore Store(bool repeat) => repeat ? repeatStore! : store;
     }
 
-    /// <summary>One line read: where its history is (chunk, start, length), its ids and its label, until the samples are built.</summary>
-    private readonly record struct Line(int Chunk, int Start, int Length, int User, int Item, int Category, bool Clicked);
+    /// <summary>
+    /// One line read: where its history is (chunk, start, length, and whether it repeats the line before's, see
+    /// <see cref="StepChunk"/>), its ids and its label, until the samples are built.
+    /// </summary>
+    private readonly record struct Line(int Chunk, int Start, int Length, bool Repeat, int User, int Item, int Category, bool Clicked);
 
-    private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, long[] pool,
-        long[] poolCategories, Random random, LoadTally tally)
+    private sealed class SampleReader(IdTable users, IdTable items, IdTable categories, PoolItem[] pool, Random random, LoadTally tally)
     {
         private readonly List<StepChunk> chunks = [];
 
@@ -265,24 +405,68 @@ public static class DienBooksLoader
             int length = itemHistory.IsEmpty ? 0 : itemHistory.Count(HistorySeparator) + 1;
             int categoryLength = categoryHistory.IsEmpty ? 0 : categoryHistory.Count(HistorySeparator) + 1;
             if (length != categoryLength) { tally.Malformed(path, number, $"item history has {length} entries but category history {categoryLength}", TextFiles.Text(line)); return null; }
-            var chunk = Room(length);
-            int start = chunk.Used;
+            var histories = line[f[4].Start..f[5].End];   // both history fields and the tab between them
+            bool same = previousChunk >= 0 && histories.SequenceEqual(previousHistories.AsSpan(0, previousLength));
+            long user = users.Intern(line[f[1]]);   // (the users' own table: interning it first changes no id)
+            // The steps' times will be the user's review times, so only the same user's line may share them; and each
+            // history's steps take one repeating line (a third line with it copies the ids).
+            bool repeat = same && user == previousUser && !previousRepeated;
+            int chunkIndex, start;
+            if (repeat) (chunkIndex, start) = (previousChunk, previousStart);
+            else
+            {
+                var room = Room(length);
+                (chunkIndex, start) = (chunks.Count - 1, room.Used);
+                room.Used += length;
+                if (same)
+                {   // the same names, so the same ids
+                    chunks[previousChunk].Items.AsSpan(previousStart, length).CopyTo(room.Items.AsSpan(start));
+                    chunks[previousChunk].Categories.AsSpan(previousStart, length).CopyTo(room.Categories.AsSpan(start));
+                }
+                else
+                    for (int i = 0; i < length; i++)
+                    {
+                        room.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
+                        room.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
+                    }
+                for (int i = 0; i < length; i++) room.Times[start + i] = i;   // step indices until a time join replaces them
+                Remember(histories, chunkIndex, start);
+            }
+            (previousUser, previousRepeated) = (user, repeat);
+            var chunk = chunks[chunkIndex];
+            var (negativeItems, negativeCategories) = chunk.Negatives(repeat);
             for (int i = 0; i < length; i++)
             {
-                long item = chunk.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
-                chunk.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
-                chunk.Times[start + i] = i;   // step indices until a time join replaces them
+                long item = chunk.Items[start + i];
                 int drawn;
-                do drawn = random.Next(pool.Length); while (pool[drawn] == item);
-                chunk.NegativeItems[start + i] = pool[drawn];
-                chunk.NegativeCategories[start + i] = poolCategories[drawn];
+                do drawn = random.Next(pool.Length); while (pool[drawn].Item == item);
+                (negativeItems[start + i], negativeCategories[start + i]) = (pool[drawn].Item, pool[drawn].Category);
             }
-            chunk.Used += length;
-            long user = users.Intern(line[f[1]]), candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
-            return new Line(chunks.Count - 1, start, length, (int)user, (int)candidate, (int)category, clicked);
+            long candidate = items.Intern(line[f[2]]), category = categories.Intern(line[f[3]]);
+            return new Line(chunkIndex, start, length, repeat, (int)user, (int)candidate, (int)category, clicked);
         }
 
-        /// <summary>Joins the review times into the histories of <paramref name="lines"/>.</summary>
+        /// <summary>
+        /// The previous line's history fields, where its steps are, its user and whether it repeated the line before it:
+        /// the same user's line with the same history fields shares those steps (<see cref="StepChunk"/>), any other line
+        /// with them copies the ids instead of interning them again.
+        /// </summary>
+        private byte[] previousHistories = new byte[4096];
+        private int previousLength, previousChunk = -1, previousStart;
+        private long previousUser = -1;
+        private bool previousRepeated;
+
+        private void Remember(ReadOnlySpan<byte> histories, int chunk, int start)
+        {
+            if (histories.Length > previousHistories.Length) previousHistories = new byte[2 * histories.Length];
+            histories.CopyTo(previousHistories);
+            (previousLength, previousChunk, previousStart) = (histories.Length, chunk, start);
+        }
+
+        /// <summary>
+        /// Joins the review times into the histories of <paramref name="lines"/> (a repeating line's shared steps are
+        /// joined again, to the same times: they are the same user's).
+        /// </summary>
         public void Join(List<Line> lines, TimeJoin join)
         {
             foreach (var line in lines)
@@ -313,7 +497,7 @@ public static class DienBooksLoader
             {
                 var chunk = chunks[line.Chunk];
                 long time = times == TimeKind.Index ? line.Length : line.Length == 0 ? 0 : chunk.Times[line.Start + line.Length - 1];
-                samples.Add(new CtrSample(chunk.Store, line.Start, line.Length, line.User, line.Item, line.Category, time, line.Clicked ? 1f : 0f));
+                samples.Add(new CtrSample(chunk.Store(line.Repeat), line.Start, line.Length, line.User, line.Item, line.Category, time, line.Clicked ? 1f : 0f));
             }
             return samples;
         }

@@ -114,7 +114,14 @@ public sealed class IdTable
         return (int)(hash ^ (hash >> 15));
     }
 
-    /// <summary><see cref="Hash"/> of an ASCII name given as bytes (each byte is its char); false when a byte is not ASCII.</summary>
+    /// <summary>The same hash of a name given as UTF-8 bytes, whatever its bytes (for other tables of names in bytes).</summary>
+    internal static int Hash(ReadOnlySpan<byte> utf8)
+    {
+        TryHashAscii(utf8, out int hash);
+        return hash;
+    }
+
+    /// <summary><see cref="Hash(ReadOnlySpan{char})"/> of an ASCII name given as bytes (each byte is its char); false when a byte is not ASCII.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryHashAscii(ReadOnlySpan<byte> utf8, out int result)
     {

@@ -93,6 +93,15 @@ internal sealed class LoadTally
         if (firstSkipped.Count < options.ReportedSkips) firstSkipped.Add(new SkippedLine(file, lineNumber, reason));
     }
 
+    /// <summary>Adds what <paramref name="other"/> counted (a file read on another thread) as if this tally had read it next.</summary>
+    public void Add(LoadTally other)
+    {
+        files.AddRange(other.files);
+        (RowsRead, RowsKept, RowsFiltered, RowsSkipped) =
+            (RowsRead + other.RowsRead, RowsKept + other.RowsKept, RowsFiltered + other.RowsFiltered, RowsSkipped + other.RowsSkipped);
+        firstSkipped.AddRange(other.firstSkipped.Take(options.ReportedSkips - firstSkipped.Count));
+    }
+
     public LoadReport Finish() =>
         new(files.ToArray(), RowsRead, RowsKept, RowsFiltered, RowsSkipped, firstSkipped.ToArray(), clock.Elapsed.TotalSeconds);
 }
