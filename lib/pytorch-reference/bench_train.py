@@ -8,13 +8,18 @@ backward, gradient clipping at norm 5, Adam with lr 2e-3; 3 warm-up steps, then 
 min(steps, 4) batches). It prints model, parameters and ms per step. Where the kit has a hand-optimised form, this
 file has the textbook one, which is the point of the comparison:
   - DIN's activation unit concatenates the four views [k; q; k - q; k * q] (the kit splits the first layer's weight);
-  - DIEN's interest extractor is torch.nn.GRU on packed sequences and its AUGRU a Python loop over a cell, one step
-    at a time under autograd (the kit: one fused node with a hand-derived backward);
+  - DIEN's interest extractor is torch.nn.GRU and its AUGRU a Python loop over a cell, one step at a time under
+    autograd (the kit: one fused node with a hand-derived backward);
   - BST's attention is torch.nn.MultiheadAttention (PyTorch 1.13 has no fused scaled_dot_product_attention; the
     kit's training step uses libtorch's fused kernel);
-  - DSIN's session self-attention is torch.nn.MultiheadAttention, as in the kit's training step, and its Bi-LSTM one
-    bidirectional torch.nn.LSTM on packed sequences (the kit: two LSTMs on rotated / flipped left-padded sequences,
-    the same recurrence).
+  - DSIN's session self-attention is torch.nn.MultiheadAttention, as in the kit's training step, and its Bi-LSTM
+    two torch.nn.LSTMs, one per direction, as in the kit.
+The recurrences handle left padding without pack_padded_sequence: each reads the real steps first (the forward
+ones the history rotated, DSIN's backward LSTM the history flipped), so padding only follows them and never reaches a
+real step's output. Packing would give the same outputs, but PyTorch 1.13's CPU RNN narrows a packed input step by
+step and the backward of every narrow adds a full-size gradient: nn.GRU forward + backward at B = 256, T = 50,
+E = H = 64 measured 540-680 ms packed against 65-82 ms unpacked on one thread, which would time PyTorch's packing
+rather than the model. For the same reason the AUGRU loop walks unbind(1), not a slice per step.
 
 How to run (Debian 12: `apt-get install python3-torch libopenblas0`; the system python, not a pyenv one):
 
@@ -26,17 +31,17 @@ and the kit's numbers in the same window with
 
 Same architecture: the parameter counts printed here equal those `bench train` prints (at the defaults: avgpool
 87,841, din 111,802, din-dice-mba 111,802, dien 208,979, dsin 251,994, bst 151,393). One parameter tensor is not
-counted: torch.nn.GRU has a second bias, b_hh, inside the reset product of the candidate gate
-(tanh(W_h x + b_ih + r * (U_h h + b_hh))), which the kit's GRU (DIEN Eq. 3) does not have. It is held at zero and
-not trained here, so the recurrence is the kit's and the count of trained parameters matches; the count printed is
-that of the trained parameters.
+counted: torch.nn.GRU has a second bias, b_hh (3H), which for the reset and update gates only repeats b_ih and for
+the candidate sits inside the reset product (tanh(W_h x + b_ih + r * (U_h h + b_hh))); the kit's GRU (DIEN Eq. 1-3)
+has one bias per gate. It is held at zero and not trained here, so the recurrence is the kit's and the count of
+trained parameters matches; the count printed is that of the trained parameters (with b_hh: dien 209,171).
 
 Same batch: the kit's bench takes synthetic training samples whose history has at least --max-length behaviours, so
 no history position is padding (B = 256, T = 50). This file draws histories the way lib/DeepInterest/Data/Synthetic
 generates them where it changes the work: sessions of 3-12 behaviours, gaps inside a session of Exp(90 s) clipped to
-[5 s, 20 min], breaks between sessions log-uniform in [2 h, 3 days], so DSIN's 30-minute rule finds the same sessions
-(about 7.6 per history, of which it keeps K = 5 of at most L = 10 behaviours) and BST's time gaps fall into the same
-buckets. Item and category ids (the synthetic default's 722 and 62 embedding rows), DIEN's negatives (one per step)
+[5 s, 20 min], breaks between sessions log-uniform in [2 h, 3 days], so DSIN's 30-minute rule finds sessions like
+the kit's (7.3 per 50-behaviour history here, 7.6 in the kit's bench batches; of the K = 5 kept, at most L = 10
+behaviours each, 34.2 and 33.5 behaviours per history) and BST's time gaps fall into the same buckets. Item and category ids (the synthetic default's 722 and 62 embedding rows), DIEN's negatives (one per step)
 and labels are uniform draws; the side fields are those of the synthetic data set: the user's segment (6 rows) and the
 impression's hour (26) and weekday (9), each embedded with D per field and fed to the final MLP. The mini-batch-aware
 L2 of din-dice-mba counts n_j over the generated batches (the kit counts an epoch of the training split; only the
@@ -81,7 +86,6 @@ os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.th
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence  # noqa: E402
 
 # Embedding rows of the synthetic default (padding 0 and out-of-vocabulary 1 included), as `bench train` builds them.
 ITEM_ROWS, CATEGORY_ROWS = 722, 62
@@ -251,7 +255,7 @@ class ActivationUnit(nn.Module):
 
 
 def to_front(x, lengths):
-    """Left-padded (B, T, ...) -> the real steps first, as pack_padded_sequence wants them."""
+    """Left-padded (B, T, ...) -> the real steps first, the padding after them."""
     t = x.shape[1]
     index = (torch.arange(t) + t - lengths.unsqueeze(1)) % t                             # (B, T)
     return x.gather(1, index.view(*index.shape, 1).expand_as(x))
@@ -264,13 +268,17 @@ def to_back(x, lengths):
     return x.gather(1, index.view(*index.shape, 1).expand_as(x))
 
 
-def run_packed(rnn, x, mask):
-    """A batch-first torch RNN over left-padded (B, T, E): outputs (B, T, H'), zero at padding.
-    Every row needs at least one real step (pack_padded_sequence refuses length 0)."""
+def run_forward(rnn, x, mask):
+    """A batch-first torch RNN over left-padded (B, T, E), oldest step first: outputs (B, T, H), zero at padding.
+    It reads the real steps first, so the padding it reads after them changes no real step's output."""
     lengths = mask.sum(1)                                                                # (B)
-    packed = pack_padded_sequence(to_front(x, lengths), lengths, batch_first=True, enforce_sorted=False)
-    out, _ = pad_packed_sequence(rnn(packed)[0], batch_first=True, total_length=x.shape[1])
-    return to_back(out, lengths)
+    out = to_back(rnn(to_front(x, lengths))[0], lengths)                                 # (B, T, H)
+    return out * mask.unsqueeze(-1)
+
+
+def run_backward(rnn, x, mask):
+    """The same, newest step first (the backward direction of a Bi-RNN): the flipped history has its padding last."""
+    return rnn(x.flip(1))[0].flip(1) * mask.unsqueeze(-1)                                # (B, T, H)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -364,13 +372,14 @@ class Dien(nn.Module):
         mask = batch["mask"]
         history = self.embedding(batch["history_items"], batch["history_categories"])   # (B, T, E)
         candidate = self.embedding(batch["items"], batch["categories"])                  # (B, E)
-        interests = run_packed(self.extractor, history, mask)                            # (B, T, H), 0 at padding
+        interests = run_forward(self.extractor, history, mask)                           # (B, T, H), 0 at padding
 
         query = self.query(candidate)                                                    # (B, H)
         gates = torch.sigmoid(self.attention.weights(interests, query, mask)) * mask     # (B, T), 0 at padding
         state = interests.new_zeros(interests.shape[0], interests.shape[2])              # (B, H)
-        for t in range(interests.shape[1]):  # a_t = 0 at padding, so the state carries over it
-            state = self.evolution(interests[:, t], state, gates[:, t:t + 1])
+        # unbind, not interests[:, t]: each slice's backward would add a full (B, T, H) zero-padded gradient.
+        for h_t, a_t in zip(interests.unbind(1), gates.unbind(1)):  # a_t = 0 at padding: the state carries over it
+            state = self.evolution(h_t, state, a_t.unsqueeze(1))
         mean = masked_mean(history, mask)                                                # (B, E)
         logits = self.output(torch.cat([state, candidate, mean, candidate * mean, self.profile(batch)], -1)).squeeze(-1)
 
@@ -422,7 +431,8 @@ class Dsin(nn.Module):
         self.attention_norm = nn.LayerNorm(e)
         self.feed_forward = nn.Sequential(nn.Linear(e, 4 * e), nn.ReLU(), nn.Linear(4 * e, e))
         self.feed_forward_norm = nn.LayerNorm(e)
-        self.interacting = nn.LSTM(e, e, batch_first=True, bidirectional=True)
+        self.forward_lstm = nn.LSTM(e, e, batch_first=True)
+        self.backward_lstm = nn.LSTM(e, e, batch_first=True)
         self.interest_attention = ActivationUnit(e, [64, 16], "sigmoid", softmax=True)
         self.interaction_attention = ActivationUnit(e, [64, 16], "sigmoid", softmax=True)
         self.mlp = Mlp(3 * e + self.profile.width, [200, 80], "relu")
@@ -437,8 +447,8 @@ class Dsin(nn.Module):
         sessions = (behaviors + self.session_bias.view(-1, 1, 1) + self.position_bias.view(1, -1, 1)
                     + self.unit_bias)                                                    # (B, K, L, E)
         interests = self.session_interests(sessions, behavior_mask)                      # (B, K, E) I_k
-        forward_states, backward_states = run_packed(self.interacting, interests, session_mask).chunk(2, -1)
-        interactions = (forward_states + backward_states) / 2                            # (B, K, E) H_k
+        interactions = (run_forward(self.forward_lstm, interests, session_mask)
+                        + run_backward(self.backward_lstm, interests, session_mask)) / 2   # (B, K, E) H_k
         candidate = self.embedding(batch["items"], batch["categories"])                  # (B, E)
         pooled_interests = self.interest_attention(interests, candidate, session_mask)    # (B, E)
         pooled_interactions = self.interaction_attention(interactions, candidate, session_mask)
