@@ -41,9 +41,10 @@ no history position is padding (B = 256, T = 50). This file draws histories the 
 generates them where it changes the work: sessions of 3-12 behaviours, gaps inside a session of Exp(90 s) clipped to
 [5 s, 20 min], breaks between sessions log-uniform in [2 h, 3 days], so DSIN's 30-minute rule finds sessions like
 the kit's (7.3 per 50-behaviour history here, 7.6 in the kit's bench batches; of the K = 5 kept, at most L = 10
-behaviours each, 34.2 and 33.5 behaviours per history) and BST's time gaps fall into the same buckets. Item and category ids (the synthetic default's 722 and 62 embedding rows), DIEN's negatives (one per step)
-and labels are uniform draws; the side fields are those of the synthetic data set: the user's segment (6 rows) and the
-impression's hour (26) and weekday (9), each embedded with D per field and fed to the final MLP. The mini-batch-aware
+behaviours each, 34.2 and 33.5 behaviours per history) and BST's time gaps fall into the same buckets. Item and
+category ids (the synthetic default's 722 and 62 embedding rows), DIEN's negatives (one per step) and labels are
+uniform draws; the side fields are those of the synthetic data set: the user's segment (6 rows) and the impression's
+hour (26) and weekday (9), each embedded with D per field and fed to the final MLP. The mini-batch-aware
 L2 of din-dice-mba counts n_j over the generated batches (the kit counts an epoch of the training split; only the
 values differ, not the work). Every model still handles left padding, so the code is the general one.
 """
