@@ -56,10 +56,12 @@ import random
 import statistics
 import time
 
+MODELS = ["avgpool", "din", "din-dice-mba", "dien", "dsin", "bst"]
+
 
 def parse_args():
-    parser = argparse.ArgumentParser(description="Plain-PyTorch training step per model, as `bench train` (see the docstring)")
-    parser.add_argument("--models", default="avgpool,din,din-dice-mba,dien,dsin,bst", help="comma-separated model names")
+    parser = argparse.ArgumentParser(description="Plain-PyTorch training step per model, as `bench train` (docstring)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads (torch and OpenBLAS)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--max-length", type=int, default=50)
@@ -78,7 +80,6 @@ def parse_args():
     return args
 
 
-MODELS = ["avgpool", "din", "din-dice-mba", "dien", "dsin", "bst"]
 ARGS = parse_args()
 # Debian's libtorch calls the system BLAS (OpenBLAS with libopenblas0), which reads its thread count from the
 # environment when it is loaded: set it before torch is imported.
@@ -586,7 +587,8 @@ def main():
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
-    print("ms / step: mean over the timed steps, as `bench train` reports it (total time / steps); median ms: their median")
+    print("ms / step: mean over the timed steps, as `bench train` reports it (total time / steps); "
+          "median ms: their median")
 
 
 if __name__ == "__main__":
