@@ -62,7 +62,8 @@ MODELS = ["avgpool", "din", "din-dice-mba", "dien", "dsin", "bst"]
 def parse_args():
     parser = argparse.ArgumentParser(description="Plain-PyTorch training step per model, as `bench train` (docstring)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated model names")
-    parser.add_argument("--threads", type=int, default=2, help="intra-op threads (torch and OpenBLAS)")
+    parser.add_argument("--threads", type=int, default=2, help="intra-op threads (torch's OpenMP pool)")
+    parser.add_argument("--blas-threads", type=int, help="OpenBLAS's own threads (default: --threads)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--max-length", type=int, default=50)
     parser.add_argument("--embedding-dim", type=int, default=32)
@@ -72,7 +73,9 @@ def parse_args():
     unknown = [m for m in args.models.split(",") if m not in MODELS]
     if unknown:
         parser.error(f"unknown model {', '.join(unknown)}; expected some of: {', '.join(MODELS)}")
-    for name in ("threads", "batch_size", "max_length", "embedding_dim", "steps"):
+    if args.blas_threads is None:
+        args.blas_threads = args.threads
+    for name in ("threads", "blas_threads", "batch_size", "max_length", "embedding_dim", "steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0:
@@ -81,9 +84,10 @@ def parse_args():
 
 
 ARGS = parse_args()
-# Debian's libtorch calls the system BLAS (OpenBLAS with libopenblas0), which reads its thread count from the
-# environment when it is loaded: set it before torch is imported.
-os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
+# Debian's libtorch calls the system BLAS (OpenBLAS with libopenblas0), whose pthread build keeps a thread pool of its
+# own beside torch's OpenMP one and reads its size from the environment when it is loaded: set both before the import.
+os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.blas_threads)
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -573,7 +577,8 @@ def main():
     rng = random.Random(42)
     b, t, d = ARGS.batch_size, ARGS.max_length, ARGS.embedding_dim
     batches = [make_batch(rng, b, t) for _ in range(max(1, min(ARGS.steps, 4)))]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS {blas_library()}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS {blas_library()} "
+          f"with {ARGS.blas_threads} threads")
     print(f"batch {b}, history {t}, embedding {d}/field, {ARGS.steps} timed steps after {ARGS.warmup} warm-up steps")
     rows = []
     for name in ARGS.models.split(","):
