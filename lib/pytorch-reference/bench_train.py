@@ -21,6 +21,13 @@ step and the backward of every narrow adds a full-size gradient: nn.GRU forward 
 E = H = 64 measured 540-680 ms packed against 65-82 ms unpacked on one thread, which would time PyTorch's packing
 rather than the model. For the same reason the AUGRU loop walks unbind(1), not a slice per step.
 
+Threads. Debian's libtorch runs its own parallel work on an OpenMP pool (--threads) and calls OpenBLAS, whose
+pthread build keeps a pool of its own (--blas-threads, default --threads). With both at 2 on a 2-core machine the
+idle OpenMP workers spin while OpenBLAS's threads want the same cores: on this project's machine (shared, load about
+2) dien took 1,005-1,052 ms per step so, 286-384 ms with --blas-threads 1, and 237-325 ms with both at 2 and
+OMP_WAIT_POLICY=PASSIVE in the environment (din 152-165, 75-113, 78-101 ms). A two-thread ratio therefore depends
+on this setting by up to 3x: say which one it was taken with.
+
 How to run (Debian 12: `apt-get install python3-torch libopenblas0`; the system python, not a pyenv one):
 
     /usr/bin/python3 lib/pytorch-reference/bench_train.py --threads 2
