@@ -51,9 +51,11 @@ the kit's (7.3 per 50-behaviour history here, 7.6 in the kit's bench batches; of
 behaviours each, 34.2 and 33.5 behaviours per history) and BST's time gaps fall into the same buckets. Item and
 category ids (the synthetic default's 722 and 62 embedding rows), DIEN's negatives (one per step) and labels are
 uniform draws; the side fields are those of the synthetic data set: the user's segment (6 rows) and the impression's
-hour (26) and weekday (9), each embedded with D per field and fed to the final MLP. The mini-batch-aware
-L2 of din-dice-mba counts n_j over the generated batches (the kit counts an epoch of the training split; only the
-values differ, not the work). Every model still handles left padding, so the code is the general one.
+hour (26) and weekday (9), each embedded with D per field and fed to the final MLP (--features chooses them as
+`bench train --features` does; with none: avgpool 67,329, din and din-dice-mba 91,290, dien 188,467, dsin 231,482,
+bst 130,881 parameters, each 20,512 fewer: 1,312 in the tables and 96 x 200 in the MLP's first layer). The
+mini-batch-aware L2 of din-dice-mba counts n_j over the generated batches (the kit counts an epoch of the training
+split; only the values differ, not the work). Every model still handles left padding, so the code is the general one.
 """
 
 import argparse
@@ -64,6 +66,9 @@ import statistics
 import time
 
 MODELS = ["avgpool", "din", "din-dice-mba", "dien", "dsin", "bst"]
+# Rows of the synthetic data's side fields (padding 0 and out-of-vocabulary 1 included), as `bench train` builds them:
+# the user's segment, the impression's hour and weekday.
+PROFILE_ROWS = {"segment": 6, "hour": 26, "weekday": 9}
 
 
 def parse_args():
@@ -76,7 +81,16 @@ def parse_args():
     parser.add_argument("--embedding-dim", type=int, default=32)
     parser.add_argument("--steps", type=int, default=20, help="timed optimizer steps per model")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps before them")
+    parser.add_argument("--features", default="all", metavar="all|none|NAME[,NAME...]",
+                        help="side fields, as bench train's --features: all (the default), none, or names")
     args = parser.parse_args()
+    if args.features in ("all", "none"):
+        args.features = list(PROFILE_ROWS) if args.features == "all" else []
+    else:
+        args.features = [name.strip() for name in args.features.split(",")]
+        if any(name not in PROFILE_ROWS for name in args.features):
+            parser.error(f"--features: unknown field in {','.join(args.features)}; the synthetic data has "
+                         f"{', '.join(PROFILE_ROWS)}")
     unknown = [m for m in args.models.split(",") if m not in MODELS]
     if unknown:
         parser.error(f"unknown model {', '.join(unknown)}; expected some of: {', '.join(MODELS)}")
@@ -102,7 +116,6 @@ from torch import nn  # noqa: E402
 
 # Embedding rows of the synthetic default (padding 0 and out-of-vocabulary 1 included), as `bench train` builds them.
 ITEM_ROWS, CATEGORY_ROWS = 722, 62
-PROFILE_ROWS = {"segment": 6, "hour": 26, "weekday": 9}
 ITEMS_PER_CATEGORY = 12
 
 
@@ -180,15 +193,16 @@ class BehaviorEmbedding(nn.Module):
 
 
 class Profile(nn.Module):
-    """The user and context side fields (segment; hour, weekday), D per field, concatenated for the final MLP."""
+    """The chosen user and context side fields (--features), D per field, concatenated for the final MLP."""
 
     def __init__(self, d):
         super().__init__()
-        self.tables = nn.ModuleDict({name: embedding_table(rows, d, d ** -0.5) for name, rows in PROFILE_ROWS.items()})
-        self.width = d * len(PROFILE_ROWS)
+        self.tables = nn.ModuleDict({name: embedding_table(PROFILE_ROWS[name], d, d ** -0.5) for name in ARGS.features})
+        self.width = d * len(ARGS.features)
 
     def forward(self, batch):
-        return torch.cat([table(batch[name]) for name, table in self.tables.items()], -1)  # (B, P)
+        columns = [table(batch[name]) for name, table in self.tables.items()]              # (B, D) each
+        return torch.cat(columns, -1) if columns else batch["labels"].new_zeros(len(batch["labels"]), 0)  # (B, P)
 
 
 class Dice(nn.Module):
@@ -586,7 +600,8 @@ def main():
     batches = [make_batch(rng, b, t) for _ in range(max(1, min(ARGS.steps, 4)))]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS {blas_library()} "
           f"with {ARGS.blas_threads} threads")
-    print(f"batch {b}, history {t}, embedding {d}/field, {ARGS.steps} timed steps after {ARGS.warmup} warm-up steps")
+    print(f"batch {b}, history {t}, embedding {d}/field, {ARGS.steps} timed steps after {ARGS.warmup} warm-up steps; "
+          f"side fields: {', '.join(ARGS.features) or 'none'}")
     rows = []
     for name in ARGS.models.split(","):
         torch.manual_seed(42)
