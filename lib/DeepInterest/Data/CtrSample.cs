@@ -91,9 +91,7 @@ public sealed record CtrSample
     /// </summary>
     private void Set(Func<StepStore, StepStore> change)
     {
-        var current = new StepStore(store.Items.Window(start, length), store.Categories.Window(start, length), store.Times.Window(start, length),
-            store.NegativeItems.Window(start, length), store.NegativeCategories.Window(start, length),
-            store.Codes?.ToDictionary(f => f.Key, f => f.Value.Window(start, length)), store.Values?.ToDictionary(f => f.Key, f => f.Value.Window(start, length)));
+        var current = new StepStore(HistoryItems, HistoryCategories, HistoryTimes, NegativeItems, NegativeCategories, HistoryCodes, HistoryValues);
         store = change(current);
         start = 0;
         length = store.Length;
