@@ -228,7 +228,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         var projectedGrad = empty(n, gateCount, h, dtype: gates.dtype, device: gates.device);
         if (GruCpuKernels.Supports(gates, h))
         {
-            var (kernelCandidate, kernelCarry) = (empty_like(previous), empty(n, hasUpdateGate ? h : 1, dtype: gates.dtype));
+            var (kernelCandidate, kernelCarry) = (empty_like(previous), empty(n, hasUpdateGate ? h : 1, dtype: gates.dtype, device: gates.device));
             var kernelChange = changeNeeded ? empty_like(previous) : null;
             GruCpuKernels.BackwardFactors(gates, fromState, previous, weights, projectedGrad, kernelCandidate, kernelCarry, kernelChange);
             return (projectedGrad, kernelCandidate, kernelCarry, kernelChange);
