@@ -267,11 +267,13 @@ public class DienTests
         }
     }
 
-    [Fact]
-    public void ABatchOfEmptyHistoriesGivesZeroStatesAndZeroGradients()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(8)] // whole vectors: the CPU kernels' path, with no rows at all
+    public void ABatchOfEmptyHistoriesGivesZeroStatesAndZeroGradients(int hidden)
     {
         using var scope = NewDisposeScope();
-        var gru = new MaskedGru(3, 2, UpdateGateAttention.Scale);
+        var gru = new MaskedGru(3, hidden, UpdateGateAttention.Scale);
         var inputs = randn(3, 4, 3).requires_grad_();                                      // (3, 4, 3)
         var attention = rand(3, 4).requires_grad_();                                       // (3, 4)
         var result = gru.forward(inputs, zeros(3, 4, dtype: ScalarType.Bool), attention);

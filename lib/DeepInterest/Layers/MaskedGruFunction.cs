@@ -41,8 +41,9 @@ namespace DeepInterest.Layers;
 /// (input projection, the 2·T step products, three weight/input products over the N packed rows), the rest element-wise
 /// passes. On the CPU in float32 those element-wise calls are <see cref="GruCpuKernels"/>' single passes (a step's gates
 /// and state, a backward step, the factors K of all rows); the operator form below is the same arithmetic for every
-/// other device, dtype and size, and the tests hold both to the reference cell. Both step loops run on the calling thread alone (<see cref="OneThread"/>): splitting a step's small operands
-/// across OpenMP threads costs more than it saves, so with several threads only the whole-batch work is shared.
+/// other device, dtype and size, and the tests hold both to the reference cell. Both step loops run on the calling
+/// thread alone (<see cref="OneThread"/>): splitting a step's small operands across OpenMP threads costs more than it
+/// saves, so with several threads only the whole-batch work is shared.
 /// Not twice differentiable (the backward pass runs without recording).
 /// </summary>
 internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
