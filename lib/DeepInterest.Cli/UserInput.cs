@@ -364,5 +364,8 @@ internal sealed record FieldChoice(IReadOnlyList<string>? Names)
     }
 
     /// <summary>What a report prints after the data set's field line: nothing for the default, else the option as given.</summary>
-    public string Suffix => Names switch { null => "", [] => " (--features none)", _ => $" (--features {string.Join(",", Names)})" };
+    public string Suffix => Names is null ? "" : $" (--features {this})";
+
+    /// <summary>The choice as the option takes it: all, none or the names; help shows it as the default.</summary>
+    public override string ToString() => Names switch { null => "all", [] => "none", _ => string.Join(",", Names) };
 }
