@@ -179,7 +179,8 @@ public class DienTests
     [InlineData(UpdateGateAttention.Replace, "000011 111111 000001 001111", 19)]
     public void FusedGruMatchesAutogradOnTheReferenceCellInFloat32(UpdateGateAttention mode, string rows, int hidden)
     {
-        Assert.Equal(hidden % 8 == 0, GruCpuKernels.Supports(zeros(1), hidden));           // the path this case takes (AVX2 here)
+        Assert.Equal(hidden % 8 == 0, GruCpuKernels.Supports(zeros(1), 24, hidden));       // the path this case takes (AVX2 here)
+        Assert.False(GruCpuKernels.Supports(zeros(1), 1L << 26, 8));                          // a 6.4 GB buffer is not one span
         AssertFusedGruMatchesReference(mode, rows, ScalarType.Float32, hidden);
     }
 

@@ -13,7 +13,7 @@ namespace DeepInterest.Layers;
 /// same work is eight calls per step forward, two per step backward and about fifteen passes over the whole batch, each
 /// reading and writing memory again; here every value is read once and written once. The formulas are
 /// <see cref="MaskedGruFunction"/>'s; the matrix products stay libtorch's. Only for float32 in CPU memory, with whole
-/// vectors per gate (H a multiple of 8) on a CPU with 256-bit vectors (<see cref="Supports"/>); everywhere else (GPUs,
+/// vectors per gate (H a multiple of 8) and buffers under 2 GB, on a CPU with 256-bit vectors (<see cref="Supports"/>); everywhere else (GPUs,
 /// float64, odd sizes) the operator form runs. σ and tanh use a polynomial e^x (Cephes' expf, relative error about
 /// 2·10⁻⁷), so the results agree with libtorch's to float32 rounding, not bit for bit.
 /// </summary>
@@ -21,9 +21,12 @@ internal static unsafe class GruCpuKernels
 {
     private const int Lanes = 8;                                                       // floats in a Vector256
 
-    /// <summary>Whether the kernels take a GRU with these tensors' dtype and device and this hidden size.</summary>
-    public static bool Supports(Tensor tensor, long hidden) => Vector256.IsHardwareAccelerated && hidden % Lanes == 0
-        && tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32;
+    /// <summary>
+    /// Whether the kernels take a GRU whose buffers have <paramref name="tensor"/>'s dtype and device, at most
+    /// <paramref name="rows"/> packed rows and this hidden size: a buffer must also fit in one span (2³¹ bytes).
+    /// </summary>
+    public static bool Supports(Tensor tensor, long rows, long hidden) => Vector256.IsHardwareAccelerated && hidden % Lanes == 0
+        && rows * 3 * hidden <= int.MaxValue / sizeof(float) && tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32;
 
     /// <summary>A contiguous float32 CPU tensor's elements, in place.</summary>
     public static Span<float> Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.bytes);

@@ -66,7 +66,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         bool recordUpdates = (bool)vars[6], backwardFollows = (bool)vars[7];
         using var scope = NewDisposeScope();
         long b = inputs.shape[0], t = inputs.shape[1], h = recurrentWeight.shape[1], gateRows = recurrentWeight.shape[0];
-        bool hasUpdateGate = gateRows == 3 * h, onCpu = GruCpuKernels.Supports(inputs, h);
+        bool hasUpdateGate = gateRows == 3 * h, onCpu = GruCpuKernels.Supports(inputs, b * t, h);
         var rows = StepRows.Of(mask);
         long n = rows.Total;
         // Packed buffers, step by step: step s owns the rows [o_s, o_s + n_s), so each step reads and writes contiguous slices in place.
@@ -162,7 +162,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
             stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
         using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
-        bool onCpu = GruCpuKernels.Supports(gates, h);
+        bool onCpu = GruCpuKernels.Supports(gates, n, h);
         var gradValues = onCpu ? GruCpuKernels.Floats(stateGrad) : default;            // the same buffers as spans, for the kernel
         var factorValues = onCpu ? GruCpuKernels.Floats(projectedGrad) : default;
         var carryValues = onCpu ? GruCpuKernels.Floats(carry) : default;
@@ -227,7 +227,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         long n = gates.shape[0], h = previous.shape[1], gateCount = gates.shape[1] / h;
         bool hasUpdateGate = gateCount == 3;
         var projectedGrad = empty(n, gateCount, h, dtype: gates.dtype, device: gates.device);
-        if (GruCpuKernels.Supports(gates, h))
+        if (GruCpuKernels.Supports(gates, n, h))
         {
             var (kernelCandidate, kernelCarry) = (empty_like(previous), empty(n, hasUpdateGate ? h : 1, dtype: gates.dtype, device: gates.device));
             var kernelChange = changeNeeded ? empty_like(previous) : null;
