@@ -13,9 +13,9 @@ namespace DeepInterest.Layers;
 /// same work is eight calls per step forward, two per step backward and about fifteen passes over the whole batch, each
 /// reading and writing memory again; here every value is read once and written once. The formulas are
 /// <see cref="MaskedGruFunction"/>'s; the matrix products stay libtorch's. Only for float32 in CPU memory, with whole
-/// vectors per gate (H a multiple of 8) and buffers under 2 GB, on a CPU with 256-bit vectors (<see cref="Supports"/>); everywhere else (GPUs,
-/// float64, odd sizes) the operator form runs. σ and tanh use a polynomial e^x (Cephes' expf, relative error about
-/// 2·10⁻⁷), so the results agree with libtorch's to float32 rounding, not bit for bit.
+/// vectors per gate (H a multiple of 8) and buffers under 2 GB, on a CPU with 256-bit vectors (<see cref="Supports"/>);
+/// everywhere else (GPUs, float64, odd sizes) the operator form runs. σ and tanh use a polynomial e^x (Cephes' expf,
+/// relative error about 2·10⁻⁷), so the results agree with libtorch's to float32 rounding, not bit for bit.
 /// </summary>
 internal static unsafe class GruCpuKernels
 {
