@@ -19,15 +19,7 @@ internal static class UserInput
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            var token = result.Tokens[^1].Value;
-            if (int.TryParse(token, out int value) && value >= minimum) return value;
-            result.AddError(minimum == int.MinValue
-                ? $"{name}: expected a whole number, got '{token}'"
-                : $"{name}: expected a whole number of at least {minimum}, got '{token}'");
-            return defaultValue;
-        },
+        CustomParser = result => AtLeast(result, name, minimum) ?? defaultValue,
     };
 
     /// <summary><c>--max-steps N</c>: stop training after N optimizer steps in all (N ≥ 1); absent, no cap.</summary>
@@ -35,14 +27,19 @@ internal static class UserInput
     {
         Description = "stop each model's training after this many optimizer steps in all (default: no cap; for measuring on large data)",
         HelpName = "N",
-        CustomParser = result =>
-        {
-            var token = result.Tokens[^1].Value;
-            if (int.TryParse(token, out int value) && value >= 1) return value;
-            result.AddError($"--max-steps: expected a whole number of at least 1, got '{token}'");
-            return null;
-        },
+        CustomParser = result => AtLeast(result, "--max-steps", 1),
     };
+
+    /// <summary>The option's last token as a whole number of at least <paramref name="minimum"/>, or null after adding the error.</summary>
+    private static int? AtLeast(ArgumentResult result, string name, int minimum)
+    {
+        var token = result.Tokens[^1].Value;
+        if (int.TryParse(token, out int value) && value >= minimum) return value;
+        result.AddError(minimum == int.MinValue
+            ? $"{name}: expected a whole number, got '{token}'"
+            : $"{name}: expected a whole number of at least {minimum}, got '{token}'");
+        return null;
+    }
 
     /// <summary><c>--format taobao|dien-books</c>: the file format <c>data generate</c> writes a stand-in in.</summary>
     public static Option<GeneratedFormat> GeneratedFormat()
@@ -367,5 +364,8 @@ internal sealed record FieldChoice(IReadOnlyList<string>? Names)
     }
 
     /// <summary>What a report prints after the data set's field line: nothing for the default, else the option as given.</summary>
-    public string Suffix => Names switch { null => "", [] => " (--features none)", _ => $" (--features {string.Join(",", Names)})" };
+    public string Suffix => Names is null ? "" : $" (--features {this})";
+
+    /// <summary>The choice as the option takes it: all, none or the names; help shows it as the default.</summary>
+    public override string ToString() => Names switch { null => "all", [] => "none", _ => string.Join(",", Names) };
 }

@@ -284,6 +284,8 @@ public class CliErrorTests
         Assert.Equal(0, code);
         Assert.Contains("--data", output);
         Assert.Contains("movielens = movielens-small", output);
+        Assert.Contains("[default: all]", output);                                           // --features, not a record's dump
+        Assert.DoesNotContain("FieldChoice", output);
         Assert.Equal("", error);
     }
 

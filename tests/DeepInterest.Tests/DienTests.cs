@@ -159,19 +159,44 @@ public class DienTests
     [InlineData(UpdateGateAttention.Scale, "111111 111111 111111 111111", ScalarType.Float64)]
     [InlineData(UpdateGateAttention.Scale, "010111 111111 000000 110000", ScalarType.Float64)]             // a hole, right padding
     [InlineData(UpdateGateAttention.None, "010111 111111 000000 110000", ScalarType.Float64)]
-    public void FusedGruMatchesAutogradOnTheReferenceCellInValuesAndEveryGradient(UpdateGateAttention mode, string rows, ScalarType dtype)
+    public void FusedGruMatchesAutogradOnTheReferenceCellInValuesAndEveryGradient(UpdateGateAttention mode, string rows, ScalarType dtype) =>
+        AssertFusedGruMatchesReference(mode, rows, dtype, hidden: 4);
+
+    /// <summary>
+    /// The same check for float32 on the CPU at hidden sizes that are whole vectors, where the element-wise work runs
+    /// in <see cref="GruCpuKernels"/>' SIMD passes (every mode, packed and unpacked masks), and at sizes that are not,
+    /// which take the operator form.
+    /// </summary>
+    [Theory]
+    [InlineData(UpdateGateAttention.None, "000000 000001 000111 111111", 8)]
+    [InlineData(UpdateGateAttention.Scale, "000000 000001 000111 111111", 16)]
+    [InlineData(UpdateGateAttention.Replace, "000000 000001 000111 111111", 8)]
+    [InlineData(UpdateGateAttention.Scale, "000111 111111 000000 000001 011111 000111", 24)]
+    [InlineData(UpdateGateAttention.Scale, "010111 111111 000000 110000", 8)]
+    [InlineData(UpdateGateAttention.None, "010111 111111 000000 110000", 16)]
+    [InlineData(UpdateGateAttention.Replace, "0 1 0 1", 8)]
+    [InlineData(UpdateGateAttention.Scale, "000000 000001 000111 111111", 12)]
+    [InlineData(UpdateGateAttention.Replace, "000011 111111 000001 001111", 19)]
+    public void FusedGruMatchesAutogradOnTheReferenceCellInFloat32(UpdateGateAttention mode, string rows, int hidden)
+    {
+        Assert.Equal(hidden % 8 == 0, GruCpuKernels.Supports(zeros(1), 24, hidden));       // the path this case takes (AVX2 here)
+        Assert.False(GruCpuKernels.Supports(zeros(1), 1L << 26, 8));                          // a 6.4 GB buffer is not one span
+        AssertFusedGruMatchesReference(mode, rows, ScalarType.Float32, hidden);
+    }
+
+    private static void AssertFusedGruMatchesReference(UpdateGateAttention mode, string rows, ScalarType dtype, int hidden)
     {
         using var scope = NewDisposeScope();
         random.manual_seed(7);
-        var gru = new MaskedGru(5, 4, mode);
+        var gru = new MaskedGru(5, hidden, mode);
         gru.to(dtype);
         var patterns = rows.Split(' ');
         int batch = patterns.Length, steps = patterns[0].Length;
         var mask = tensor(patterns.SelectMany(row => row.Select(c => c == '1')).ToArray(), [batch, steps]); // (B, T)
         var inputs = randn(batch, steps, 5, dtype: dtype);                                   // (B, T, 5)
         var attention = mode == UpdateGateAttention.None ? null : rand(batch, steps, dtype: dtype); // (B, T), nonzero at padding too
-        var outputWeights = randn(batch, steps, 4, dtype: dtype);                            // (B, T, H)
-        var finalWeights = randn(batch, 4, dtype: dtype);                                    // (B, H)
+        var outputWeights = randn(batch, steps, hidden, dtype: dtype);                       // (B, T, H)
+        var finalWeights = randn(batch, hidden, dtype: dtype);                               // (B, H)
 
         (Tensor Outputs, Tensor Final, Tensor[] Grads) Run(Func<Tensor, Tensor?, (Tensor, Tensor)> gruForward)
         {
@@ -243,11 +268,13 @@ public class DienTests
         }
     }
 
-    [Fact]
-    public void ABatchOfEmptyHistoriesGivesZeroStatesAndZeroGradients()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(8)] // whole vectors: the CPU kernels' path, with no rows at all
+    public void ABatchOfEmptyHistoriesGivesZeroStatesAndZeroGradients(int hidden)
     {
         using var scope = NewDisposeScope();
-        var gru = new MaskedGru(3, 2, UpdateGateAttention.Scale);
+        var gru = new MaskedGru(3, hidden, UpdateGateAttention.Scale);
         var inputs = randn(3, 4, 3).requires_grad_();                                      // (3, 4, 3)
         var attention = rand(3, 4).requires_grad_();                                       // (3, 4)
         var result = gru.forward(inputs, zeros(3, 4, dtype: ScalarType.Bool), attention);

@@ -39,8 +39,11 @@ namespace DeepInterest.Layers;
 /// broadcast multiply, one fused multiply-add and one product backward), and TorchSharp's per-call overhead is about
 /// 1 µs, so the time is the arithmetic itself: at B = 256, T = 50, E = H = 64 about half of it is the matrix products
 /// (input projection, the 2·T step products, three weight/input products over the N packed rows), the rest element-wise
-/// passes. Both step loops run on the calling thread alone (<see cref="OneThread"/>): splitting a step's small operands
-/// across OpenMP threads costs more than it saves, so with several threads only the whole-batch work is shared.
+/// passes. On the CPU in float32 those element-wise calls are <see cref="GruCpuKernels"/>' single passes (a step's gates
+/// and state, a backward step, the factors K of all rows); the operator form below is the same arithmetic for every
+/// other device, dtype and size, and the tests hold both to the reference cell. Both step loops run on the calling
+/// thread alone (<see cref="OneThread"/>): splitting a step's small operands across OpenMP threads costs more than it
+/// saves, so with several threads only the whole-batch work is shared.
 /// Not twice differentiable (the backward pass runs without recording).
 /// </summary>
 internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
@@ -63,7 +66,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         bool recordUpdates = (bool)vars[6], backwardFollows = (bool)vars[7];
         using var scope = NewDisposeScope();
         long b = inputs.shape[0], t = inputs.shape[1], h = recurrentWeight.shape[1], gateRows = recurrentWeight.shape[0];
-        bool hasUpdateGate = gateRows == 3 * h;
+        bool hasUpdateGate = gateRows == 3 * h, onCpu = GruCpuKernels.Supports(inputs, b * t, h);
         var rows = StepRows.Of(mask);
         long n = rows.Total;
         // Packed buffers, step by step: step s owns the rows [o_s, o_s + n_s), so each step reads and writes contiguous slices in place.
@@ -79,8 +82,12 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using Scalar two = 2;                                                          // made once, not twice per step
         using var unit = ones(1, dtype: inputs.dtype, device: inputs.device);          // σ + (−1)·(1 − σ) = 2σ − 1 in one lerp_
         using var minusUnit = unit.neg();
-        gates.narrow(1, gateRows - h, h).mul_(two);                                    // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
+        if (!onCpu) gates.narrow(1, gateRows - h, h).mul_(two);                        // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
         var hiddenWeight = recurrentWeight.t();                                        // (H, G·H)
+        var gateValues = onCpu ? GruCpuKernels.Floats(gates) : default;               // the same buffers as spans, for the kernel
+        var projectionValues = onCpu ? GruCpuKernels.Floats(fromState) : default;
+        var stateValues = onCpu ? GruCpuKernels.Floats(states) : default;
+        var weightValues = onCpu ? GruCpuKernels.Floats(weights) : default;
         using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
         for (int s = 0; s < t; s++)
         {
@@ -88,6 +95,14 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
             if (count == 0) continue;                                                  // no history has started yet
             var (stepGates, hidden, previous) = (gates.narrow(0, offset, count), fromState.narrow(0, offset, count), states.narrow(0, offset, count));
             hidden.addmm_(previous, hiddenWeight, beta: 0);                            // (n_s, G·H) q_t, the one matmul of the step
+            if (onCpu)
+            {
+                int rowsAt = (int)offset, rowCount = (int)count, width = (int)gateRows, size = (int)h;
+                GruCpuKernels.ForwardStep(gateValues.Slice(rowsAt * width, rowCount * width), projectionValues.Slice(rowsAt * width, rowCount * width),
+                    stateValues.Slice(rowsAt * size, rowCount * size), stateValues.Slice((rowsAt + rowCount) * size, rowCount * size),
+                    weightValues.Slice(rowsAt, rowCount), size, hasUpdateGate);
+                continue;
+            }
             stepGates.narrow(1, 0, gateRows - h).add_(hidden.narrow(1, 0, gateRows - h)).sigmoid_(); // (n_s, (G−1)·H) r_t[, u_t]
             var candidate = stepGates.narrow(1, gateRows - h, h)
                 .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), two).sigmoid_().lerp_(unit, minusUnit); // (n_s, H) h̃_t
@@ -111,7 +126,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         }
         if (backwardFollows)
         {
-            var saved = new List<Tensor> { packedInputs, inputWeight, recurrentWeight, weights, states, gates, fromState.narrow(1, gateRows - h, h), rows.Positions, rows.FinalRows, rows.PackedSlots };
+            var saved = new List<Tensor> { packedInputs, inputWeight, recurrentWeight, weights, states, gates, fromState, rows.Positions, rows.FinalRows, rows.PackedSlots };
             if (rows.Keep is not null) saved.Add(rows.Keep);
             foreach (var tensor in saved) tensor.MoveToOuterDisposeScope();            // alive until the node saves them
             ctx.save_for_backward(saved);
@@ -129,7 +144,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var (packedInputs, inputWeight, recurrentWeight, weights) = (saved[0], saved[1], saved[2], saved[3]);
-        var (states, gates, candidateHidden) = (saved[4], saved[5], saved[6]);        // (N + n_{T−1} + 1, H), (N, G·H), (N, H)
+        var (states, gates, fromState) = (saved[4], saved[5], saved[6]);              // (N + n_{T−1} + 1, H), (N, G·H), (N, G·H)
         var (positions, finalRows, packedSlots, keep) = (saved[7], saved[8], saved[9], saved.Count > 10 ? saved[10] : null);
         var needs = (GradientNeeds)ctx.get_data("inputs");
         var (counts, offsets) = (needs.Counts, needs.Offsets);
@@ -137,20 +152,9 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         bool hasUpdateGate = gateCount == 3;
 
         var previous = states.narrow(0, 0, n);                                         // (N, H) h_{t−1}
-        var reset = gates.narrow(1, 0, h);                                             // (N, H) r
-        var candidates = gates.narrow(1, (gateCount - 1) * h, h);                      // (N, H) h̃
         var updateGate = hasUpdateGate ? gates.narrow(1, h, h) : null;                 // (N, H) u
-        using Scalar one = 1, minusOne = -1;                                           // made once, not once per step
-        var updates = hasUpdateGate ? updateGate! * weights : weights;                 // (N, H) or (N, 1) ũ
-        var kCandidate = updates.addcmul(updates * candidates, candidates, minusOne);  // (N, H) ũ∘(1 − h̃²)
-        var change = candidates - previous;                                            // (N, H) h̃ − h_{t−1}
-        // (N, G, H) ∂q_t/∂… per unit of g_t, then ∂L/∂q: each block written in place, no temporaries
-        var projectedGrad = empty(n, gateCount, h, dtype: gates.dtype, device: gates.device);
-        projectedGrad.select(1, 0).copy_(reset).addcmul_(reset, reset, minusOne).mul_(candidateHidden).mul_(kCandidate); // K_r
-        if (hasUpdateGate)
-            projectedGrad.select(1, 1).copy_(updates).addcmul_(updates, updateGate!, minusOne).mul_(change); // K_u = w∘u∘(1−u)∘(h̃−h)
-        projectedGrad.select(1, gateCount - 1).copy_(reset).mul_(kCandidate);         // K_h∘r
-        var carry = hasUpdateGate ? updates.neg_().add_(one) : one - updates;          // (N, H) or (N, 1) 1 − ũ_t (ũ is not needed after this)
+        using Scalar one = 1;                                                          // made once, not once per step
+        var (projectedGrad, kCandidate, carry, change) = BackwardFactors(gates, fromState, previous, weights, needs.StepWeights);
         var stateGrad = Defined(gradOutputs[0])                                        // (N, H) m_t·∂L/∂y_t, then g_t
             ? gradOutputs[0].reshape(b * t, h).index_select(0, positions)
             : zeros_like(previous);
@@ -158,11 +162,27 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
             stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
         using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
+        bool onCpu = GruCpuKernels.Supports(gates, n, h);
+        var gradValues = onCpu ? GruCpuKernels.Floats(stateGrad) : default;            // the same buffers as spans, for the kernel
+        var factorValues = onCpu ? GruCpuKernels.Floats(projectedGrad) : default;
+        var carryValues = onCpu ? GruCpuKernels.Floats(carry) : default;
         for (int s = (int)t - 1; s >= 0 && counts[s] > 0; s--)                        // n_s only shrinks going back
         {
+            long carried = s > 0 ? counts[s - 1] : 0;                                  // rows whose h_{t−1} is a state, not the start
+            if (onCpu)
+            {
+                int rowsAt = (int)offsets[s], rowCount = (int)counts[s], size = (int)h, width = (int)(gateCount * h);
+                int carryWidth = (int)carry.shape[1], previousAt = s > 0 ? (int)offsets[s - 1] : 0;
+                GruCpuKernels.BackwardStep(gradValues.Slice(rowsAt * size, rowCount * size), factorValues.Slice(rowsAt * width, rowCount * width),
+                    carryValues.Slice(rowsAt * carryWidth, rowCount * carryWidth), gradValues.Slice(previousAt * size, (int)carried * size),
+                    (int)carried, (int)gateCount, size);
+                if (carried > 0)
+                    stateGrad.narrow(0, previousAt, carried)                                 // (n_{s−1}, H) g_{t−1}
+                        .addmm_(projectedGrad.narrow(0, rowsAt, carried).view(carried, width), recurrentWeight);
+                continue;
+            }
             var stepGrad = stateGrad.narrow(0, offsets[s], counts[s]);                 // (n_s, H) g_t
             var hiddenGrad = projectedGrad.narrow(0, offsets[s], counts[s]).mul_(stepGrad.unsqueeze(1)); // (n_s, G, H) ∂L/∂q_t
-            long carried = s > 0 ? counts[s - 1] : 0;                                  // rows whose h_{t−1} is a state, not the start
             if (carried > 0)
                 stateGrad.narrow(0, offsets[s - 1], carried)                           // (n_{s−1}, H) g_{t−1}
                     .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offsets[s], carried), one)
@@ -185,7 +205,7 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         Tensor? stepWeightGrad = null;
         if (needs.StepWeights)
         {
-            var perUnit = stateGrad * change;                                          // (N, H) g∘(h̃ − h_{t−1})
+            var perUnit = stateGrad * change!;                                          // (N, H) g∘(h̃ − h_{t−1})
             var perStep = (hasUpdateGate ? perUnit.mul_(updateGate!) : perUnit).sum(1, keepdim: true); // (N, 1)
             stepWeightGrad = StepRows.Scatter(perStep, positions, b, t).squeeze(-1);   // (B, T)
         }
@@ -193,6 +213,40 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         foreach (var grad in grads) grad?.MoveToOuterDisposeScope();
         ctx.save_data("gradients", grads); // keeps them reachable until libtorch has taken them, whatever the caller's scopes
         return grads;
+    }
+
+    /// <summary>
+    /// Everything of the backward pass that does not depend on g, for all packed rows at once: ∂q_t/∂… per unit of g_t
+    /// (N, G, H) [K_r, K_u, K_h∘r], K_h = ũ∘(1 − h̃²) (N, H), 1 − ũ_t ((N, H), or (N, 1) without an update gate) and
+    /// h̃ − h_{t−1} (N, H; on the CPU only when the step weights need a gradient). One pass of <see cref="GruCpuKernels"/>
+    /// on the CPU, libtorch operators writing each block in place elsewhere.
+    /// </summary>
+    private static (Tensor Projected, Tensor KCandidate, Tensor Carry, Tensor? Change) BackwardFactors(Tensor gates,
+        Tensor fromState, Tensor previous, Tensor weights, bool changeNeeded)
+    {
+        long n = gates.shape[0], h = previous.shape[1], gateCount = gates.shape[1] / h;
+        bool hasUpdateGate = gateCount == 3;
+        var projectedGrad = empty(n, gateCount, h, dtype: gates.dtype, device: gates.device);
+        if (GruCpuKernels.Supports(gates, n, h))
+        {
+            var (kernelCandidate, kernelCarry) = (empty_like(previous), empty(n, hasUpdateGate ? h : 1, dtype: gates.dtype, device: gates.device));
+            var kernelChange = changeNeeded ? empty_like(previous) : null;
+            GruCpuKernels.BackwardFactors(gates, fromState, previous, weights, projectedGrad, kernelCandidate, kernelCarry, kernelChange);
+            return (projectedGrad, kernelCandidate, kernelCarry, kernelChange);
+        }
+        var reset = gates.narrow(1, 0, h);                                             // (N, H) r
+        var candidates = gates.narrow(1, (gateCount - 1) * h, h);                      // (N, H) h̃
+        var candidateHidden = fromState.narrow(1, (gateCount - 1) * h, h);             // (N, H) q_h
+        using Scalar one = 1, minusOne = -1;
+        var updates = hasUpdateGate ? gates.narrow(1, h, h) * weights : weights;       // (N, H) or (N, 1) ũ
+        var kCandidate = updates.addcmul(updates * candidates, candidates, minusOne);  // (N, H) ũ∘(1 − h̃²)
+        var change = candidates - previous;                                            // (N, H) h̃ − h_{t−1}
+        projectedGrad.select(1, 0).copy_(reset).addcmul_(reset, reset, minusOne).mul_(candidateHidden).mul_(kCandidate); // K_r
+        if (hasUpdateGate)
+            projectedGrad.select(1, 1).copy_(updates).addcmul_(updates, gates.narrow(1, h, h), minusOne).mul_(change); // K_u = w∘u∘(1−u)∘(h̃−h)
+        projectedGrad.select(1, gateCount - 1).copy_(reset).mul_(kCandidate);         // K_h∘r
+        var carry = hasUpdateGate ? updates.neg_().add_(one) : one - updates;          // (N, H) or (N, 1) 1 − ũ_t (ũ is not needed after this)
+        return (projectedGrad, kCandidate, carry, change);
     }
 
     /// <summary>
