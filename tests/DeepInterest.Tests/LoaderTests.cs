@@ -183,6 +183,30 @@ public class LoaderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void IdTableInternsAJoinedListToTheSameIdsAsOneNameAtATime()
+    {
+        var oneByOne = new IdTable("item");
+        var listed = new IdTable("item");
+        var random = new Random(7);
+        string[] known = Enumerable.Range(0, 3_000).Select(i => $"B{i:D9}").ToArray();
+        foreach (var name in known.Take(1_000)) { oneByOne.Intern(name); listed.Intern(name); }
+        // lists of known names (many in a later slot than their first at this load), new names, repeats within a list,
+        // non-ASCII names, a list longer than the stack buffers and one that grows the table while it is interned
+        var lists = Enumerable.Range(0, 200).Select(_ => Enumerable.Range(0, random.Next(1, 20)).Select(_ => known[random.Next(known.Length)]).ToArray())
+            .Append(["Büch€r", "B000000001", "Büch€r", "new", "new"])
+            .Append(Enumerable.Range(0, 2_000).Select(i => $"C{i % 1_500}").ToArray())
+            .ToList();
+
+        foreach (var list in lists)
+        {
+            var ids = new long[list.Length];
+            listed.InternEach(Encoding.UTF8.GetBytes(string.Join('\x02', list)), 0x02, ids);
+            Assert.Equal(list.Select(n => oneByOne.Intern(n)), ids);
+        }
+        Assert.Equal(oneByOne.Names, listed.Names);
+    }
+
+    [Fact]
     public void Utf8LinesEndAtLfCrOrCrLfSkipEmptyLinesAndKeepTheirNumbers()
     {
         using var dir = new TempFolder();

@@ -38,7 +38,8 @@ public sealed record DienBooksData(
 /// per line or token; each sample is built once, after the time join.</para>
 /// <para>Speed (1.2 M lines, 6.6 M reviews): the work is id lookups, each a cache miss in tables of hundreds of
 /// thousands of names, so the loader makes fewer of them: a line whose history fields repeat the previous line's (DIEN
-/// writes each user's positive and negative line with one history) shares its steps or copies its ids; reviews-info,
+/// writes each user's positive and negative line with one history) shares its steps or copies its ids; a new history's
+/// names are looked up together, so that their cache misses overlap (<see cref="IdTable.InternEach"/>); reviews-info,
 /// which needs nothing from the other files until the join, is read on a second thread into its own small name tables
 /// and mapped to the samples' ids name by name afterwards (a million lookups instead of 6.6 million); and the join
 /// looks each history up in its user's few reviews, side by side in a sorted array (<see cref="ReviewTimes"/>). The
@@ -424,11 +425,10 @@ public static class DienBooksLoader
                     chunks[previousChunk].Categories.AsSpan(previousStart, length).CopyTo(room.Categories.AsSpan(start));
                 }
                 else
-                    for (int i = 0; i < length; i++)
-                    {
-                        room.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
-                        room.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
-                    }
+                {
+                    items.InternEach(itemHistory, HistorySeparator, room.Items.AsSpan(start, length));
+                    categories.InternEach(categoryHistory, HistorySeparator, room.Categories.AsSpan(start, length));
+                }
                 for (int i = 0; i < length; i++) room.Times[start + i] = i;   // step indices until a time join replaces them
                 Remember(histories, chunkIndex, start);
             }
@@ -507,14 +507,6 @@ public static class DienBooksLoader
         {
             if (chunks.Count == 0 || chunks[^1].Free < steps) chunks.Add(new StepChunk(Math.Max(StepChunk.DefaultSteps, steps)));
             return chunks[^1];
-        }
-
-        private static ReadOnlySpan<byte> NextEntry(ref ReadOnlySpan<byte> rest)
-        {
-            int at = rest.IndexOf(HistorySeparator);
-            var entry = at < 0 ? rest : rest[..at];
-            rest = at < 0 ? default : rest[(at + 1)..];
-            return entry;
         }
     }
 }
