@@ -183,6 +183,30 @@ public class LoaderTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void IdTableInternsAJoinedListToTheSameIdsAsOneNameAtATime()
+    {
+        var oneByOne = new IdTable("item");
+        var listed = new IdTable("item");
+        var random = new Random(7);
+        string[] known = Enumerable.Range(0, 3_000).Select(i => $"B{i:D9}").ToArray();
+        foreach (var name in known.Take(1_000)) { oneByOne.Intern(name); listed.Intern(name); }
+        // lists of known names (many in a later slot than their first at this load), new names, repeats within a list,
+        // non-ASCII names, a list longer than the stack buffers and one that grows the table while it is interned
+        var lists = Enumerable.Range(0, 200).Select(_ => Enumerable.Range(0, random.Next(1, 20)).Select(_ => known[random.Next(known.Length)]).ToArray())
+            .Append(["Büch€r", "B000000001", "Büch€r", "new", "new"])
+            .Append(Enumerable.Range(0, 2_000).Select(i => $"C{i % 1_500}").ToArray())
+            .ToList();
+
+        foreach (var list in lists)
+        {
+            var ids = new long[list.Length];
+            listed.InternEach(Encoding.UTF8.GetBytes(string.Join('\x02', list)), 0x02, ids);
+            Assert.Equal(list.Select(n => oneByOne.Intern(n)), ids);
+        }
+        Assert.Equal(oneByOne.Names, listed.Names);
+    }
+
+    [Fact]
     public void Utf8LinesEndAtLfCrOrCrLfSkipEmptyLinesAndKeepTheirNumbers()
     {
         using var dir = new TempFolder();
@@ -327,6 +351,33 @@ public class LoaderTests(ITestOutputHelper output)
         Assert.Equal(4 + 3 + 1 + 7, data.Report.RowsRead);
         foreach (var sample in data.Train.Concat(data.Test)) sample.Validate("fixture");
         Assert.Equal(TimeKind.Real, RealDatasets.AmazonBooksDien(dir.Path, seed: 1).Times);
+    }
+
+    /// <summary>
+    /// A pair reviewed several times takes its earliest time whatever the rows' order, every row of a user or item the
+    /// samples lack counts as filtered (repeats too), and a name that is not valid UTF-8 matches the sample name with
+    /// the same text (bad bytes read as U+FFFD, whichever bad bytes).
+    /// </summary>
+    [Fact]
+    public void DienBooksReviewTimesTakeTheEarliestRowAndMatchNamesByTheirText()
+    {
+        using var dir = new TempFolder();
+        void WriteLatin1(string name, string text) => File.WriteAllBytes(Path.Combine(dir.Path, name), Encoding.Latin1.GetBytes(text));
+        dir.Write("item-info", "I1\tBooks\r\nI2\tBooks\r\nI3\tComics\r\n");
+        WriteLatin1("local_train", DienLine(1, "U\u00FF1", "I3", "Comics", ["I1", "I2"], ["Books", "Books"]));
+        dir.Write("local_test", DienLine(1, "U2", "I1", "Books", ["I3"], ["Comics"]));
+        WriteLatin1("reviews-info",
+            "U\u00FE1\tI1\t5.0\t500\r\nU\u00FF1\tI1\t5.0\t1000\r\nU\u00FF1\tI1\t5.0\t2000\r\n" +
+            "U\u00FF1\tI2\t4.0\t7000\r\nU\u00FF1\tI2\t4.0\t5000\r\nU2\tI3\t1.0\t100\r\n" +
+            "U7\tI1\t1.0\t5\r\nU7\tI1\t1.0\t5\r\nU2\tI9\t1.0\t5\r\n");
+
+        var data = DienBooksLoader.Load(dir.Path);
+
+        Assert.Equal("U\uFFFD1", data.Users.Name(data.Train[0].User));
+        Assert.Equal(TimeKind.Real, data.Report.Times);
+        Assert.Equal([500L, 5000L], data.Train[0].HistoryTimes);   // U\u00FE1's review of I1 is U\u00FF1's
+        Assert.Equal([100L], data.Test[0].HistoryTimes);
+        Assert.Equal(3, data.Report.RowsFiltered);   // U7 twice, I9 once
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Unicode;
 
 namespace DeepInterest.Data.Loaders;
 
@@ -38,11 +40,13 @@ public sealed record DienBooksData(
 /// per line or token; each sample is built once, after the time join.</para>
 /// <para>Speed (1.2 M lines, 6.6 M reviews): the work is id lookups, each a cache miss in tables of hundreds of
 /// thousands of names, so the loader makes fewer of them: a line whose history fields repeat the previous line's (DIEN
-/// writes each user's positive and negative line with one history) shares its steps or copies its ids; reviews-info,
+/// writes each user's positive and negative line with one history) shares its steps or copies its ids; a new history's
+/// names are looked up together, so that their cache misses overlap (<see cref="IdTable.InternEach"/>); reviews-info,
 /// which needs nothing from the other files until the join, is read on a second thread into its own small name tables
 /// and mapped to the samples' ids name by name afterwards (a million lookups instead of 6.6 million); and the join
-/// looks each history up in its user's few reviews, side by side in a sorted array (<see cref="ReviewTimes"/>). The
-/// result is the same as reading the files one after the other, whatever the threads' timing.</para>
+/// looks each history up in its user's few reviews, side by side in an array sorted on the second thread too
+/// (<see cref="ReviewTimes"/>). The result is the same as reading the files one after the other, whatever the threads'
+/// timing.</para>
 /// <para>Auxiliary-loss negatives as DIEN's data_iterator.py draws them: for each history step a uniformly random item of
 /// item-info's list, re-drawn while it equals the step's positive item, with its item-info category (one per step here,
 /// DIEN draws five); <see cref="LoadOptions.Seed"/> seeds the draws.</para>
@@ -126,6 +130,8 @@ public static class DienBooksLoader
     /// timing, the result is the same, and an error in it is thrown only after the sample files are read, as it would be
     /// reading the files one after the other. The arrays are sized from a first count of the lines
     /// (<see cref="TextFiles.CountLines"/>), so they are never copied while they grow.
+    /// <para>Sorted on this thread too (<see cref="Sort"/>), in its own ids: the sort is the largest part of the join
+    /// and needs nothing from the sample files, so it runs while they are still being read.</para>
     /// </summary>
     private sealed class ReviewLog
     {
@@ -133,6 +139,8 @@ public static class DienBooksLoader
         public readonly long[] Pairs, Times;
         public readonly LoadTally Tally;
         public int Count;
+        /// <summary>Once sorted: user u's pairs are <c>Pairs[UserStart[u]..UserStart[u + 1]]</c>.</summary>
+        public int[] UserStart = [];
 
         private ReviewLog(int lines, LoadOptions options) => (Pairs, Times, Tally) = (new long[lines], new long[lines], new LoadTally(options));
 
@@ -153,7 +161,29 @@ public static class DienBooksLoader
                 (log.Pairs[log.Count], log.Times[log.Count]) = (log.Users.Intern(line[f[0]]) << 32 | log.Items.Intern(line[f[1]]), time);
                 log.Count++;
             });
+            log.Sort();
             return log;
+        }
+
+        /// <summary>
+        /// Sorts the pairs with their times and gives every pair reviewed twice its earliest time (all its rows stay:
+        /// the join counts the rows it filters out), so a history's lookups are binary searches in its user's short range.
+        /// </summary>
+        private void Sort()
+        {
+            Array.Sort(Pairs, Times, 0, Count);
+            for (int i = 0, end; i < Count; i = end)
+            {
+                long earliest = Times[i];
+                for (end = i + 1; end < Count && Pairs[end] == Pairs[i]; end++) earliest = Math.Min(earliest, Times[end]);
+                Times.AsSpan(i, end - i).Fill(earliest);
+            }
+            UserStart = new int[Users.Count + 1];
+            for (int i = 0, user = 0; user <= Users.Count; user++)
+            {
+                while (i < Count && Pairs[i] >> 32 < user) i++;
+                UserStart[user] = i;
+            }
         }
     }
 
@@ -163,7 +193,8 @@ public static class DienBooksLoader
     /// they are mapped to the samples' ids, and while reviews-info is read the sample files' arrays are growing beside
     /// them, so they should take little room (about 30 bytes a name here, about 100 as strings in an IdTable).
     /// It remembers the last name too: reviews-info is sorted by user (or, in DIEN's file, by item), so most lines
-    /// repeat the previous line's name.
+    /// repeat the previous line's name. A name that is not valid UTF-8 is kept as the UTF-8 of its text (its bad bytes
+    /// as U+FFFD, as <see cref="IdTable"/> reads them), so two names are one here exactly when they are one there.
     /// </summary>
     private sealed class ReviewNames
     {
@@ -178,6 +209,7 @@ public static class DienBooksLoader
 
         public long Intern(ReadOnlySpan<byte> name)
         {
+            if (!Utf8.IsValid(name)) name = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(name));
             if (last >= 0 && name.SequenceEqual(Name(last))) return last;
             int hash = IdTable.Hash(name), mask = slots.Length - 1, s = hash & mask;
             for (; slots[s] != 0; s = (s + 1) & mask)
@@ -210,59 +242,57 @@ public static class DienBooksLoader
     /// <summary>
     /// reviews-info as a table: the earliest review time of every (user, item) pair whose user and item the samples know.
     /// <para>Why sorted arrays and not a hash table: a history is looked up pair by pair, and all its pairs share the user.
-    /// Keys user·2^32 + item (both <see cref="IdTable"/> ids, below 2^31), sorted, put each user's reviews side by side,
-    /// so a history's lookups are binary searches in one short range (a cache line or two) instead of one random probe
-    /// of a large table per step; and two arrays take 16 bytes per review, a Dictionary about 28. They are the
-    /// <see cref="ReviewLog"/>'s arrays, rewritten in place.</para>
+    /// Keys user·2^32 + item, sorted, put each user's reviews side by side, so a history's lookups are binary searches in
+    /// one short range (a cache line or two) instead of one random probe of a large table per step; and two arrays take
+    /// 16 bytes per review, a Dictionary about 28. They are the <see cref="ReviewLog"/>'s arrays, sorted in its own ids
+    /// on its thread; here the samples' ids are mapped to those.</para>
     /// </summary>
     private sealed class ReviewTimes
     {
-        private readonly long[] keys, times;
-        private readonly int[] userStart;   // user u's keys are keys[userStart[u]..userStart[u + 1]]
+        private readonly ReviewLog log;
+        private readonly int[] logUsers, logItems;   // the log's id of the samples' user or item id, or −1
 
-        /// <summary>
-        /// The log's pairs in the samples' ids (in place: the log is used up), without the reviews of users or items
-        /// the samples do not have (counted as filtered), sorted, one per pair with its earliest time.
-        /// </summary>
+        /// <summary>The log as a table of the samples' ids; its reviews of users or items the samples do not have are counted as filtered.</summary>
         public ReviewTimes(ReviewLog log, IdTable users, IdTable items, LoadTally tally)
         {
-            long[] userIds = SampleIds(log.Users, users), itemIds = SampleIds(log.Items, items);
-            (keys, times) = (log.Pairs, log.Times);
-            int count = 0;
+            this.log = log;
+            int[] userIds = SampleIds(log.Users, users), itemIds = SampleIds(log.Items, items);
             for (int i = 0; i < log.Count; i++)
-            {
-                long user = userIds[keys[i] >> 32], item = itemIds[(int)keys[i]];
-                if (user < 0 || item < 0) { tally.RowsFiltered++; continue; }
-                (keys[count], times[count]) = (user << 32 | item, times[i]);
-                count++;
-            }
-            Array.Sort(keys, times, 0, count);
-            int kept = 0;   // a pair reviewed twice keeps one key, with the earlier time
-            for (int i = 0; i < count; i++)
-                if (kept > 0 && keys[kept - 1] == keys[i]) times[kept - 1] = Math.Min(times[kept - 1], times[i]);
-                else { keys[kept] = keys[i]; times[kept] = times[i]; kept++; }
-            userStart = new int[users.Count + 1];
-            for (int i = 0, user = 0; user <= users.Count; user++)
-            {
-                while (i < kept && keys[i] >> 32 < user) i++;
-                userStart[user] = i;
-            }
+                if (userIds[log.Pairs[i] >> 32] < 0 || itemIds[(int)log.Pairs[i]] < 0) tally.RowsFiltered++;
+            (logUsers, logItems) = (LogIds(userIds, users.Count), LogIds(itemIds, items.Count));
         }
 
-        /// <summary>For each id of <paramref name="own"/>, the id of the same name in <paramref name="samples"/>, or −1.</summary>
-        private static long[] SampleIds(ReviewNames own, IdTable samples)
+        /// <summary>
+        /// For each id of <paramref name="own"/>, the id of the same name in <paramref name="samples"/>, or −1: one to one,
+        /// as the log's names are kept as the UTF-8 of their text (<see cref="ReviewNames"/>).
+        /// </summary>
+        private static int[] SampleIds(ReviewNames own, IdTable samples)
         {
-            var ids = new long[own.Count];
-            for (int i = 0; i < ids.Length; i++) ids[i] = samples.TryGetId(own.Name(i), out long id) ? id : -1;
+            var ids = new int[own.Count];
+            for (int i = 0; i < ids.Length; i++) ids[i] = samples.TryGetId(own.Name(i), out long id) ? (int)id : -1;
             return ids;
         }
 
-        /// <summary>The earliest time <paramref name="user"/> reviewed <paramref name="item"/>, or false when never.</summary>
+        /// <summary>The inverse of <paramref name="sampleIds"/>: for each of the samples' <paramref name="count"/> ids the log's, or −1.</summary>
+        private static int[] LogIds(int[] sampleIds, int count)
+        {
+            var ids = new int[count];
+            Array.Fill(ids, -1);
+            for (int i = 0; i < sampleIds.Length; i++)
+                if (sampleIds[i] >= 0) ids[sampleIds[i]] = i;
+            return ids;
+        }
+
+        /// <summary>The earliest time <paramref name="user"/> reviewed <paramref name="item"/> (the samples' ids), or false when never.</summary>
         public bool TryGet(long user, long item, out long time)
         {
-            int from = userStart[user];
-            int at = keys.AsSpan(from, userStart[user + 1] - from).BinarySearch(user << 32 | item);
-            time = at >= 0 ? times[from + at] : -1;
+            int logUser = logUsers[user], logItem = logItems[item], at = -1, from = 0;
+            if (logUser >= 0 && logItem >= 0)
+            {
+                from = log.UserStart[logUser];
+                at = log.Pairs.AsSpan(from, log.UserStart[logUser + 1] - from).BinarySearch((long)logUser << 32 | (uint)logItem);
+            }
+            time = at >= 0 ? log.Times[from + at] : -1;
             return at >= 0;
         }
     }
@@ -424,11 +454,10 @@ public static class DienBooksLoader
                     chunks[previousChunk].Categories.AsSpan(previousStart, length).CopyTo(room.Categories.AsSpan(start));
                 }
                 else
-                    for (int i = 0; i < length; i++)
-                    {
-                        room.Items[start + i] = items.Intern(NextEntry(ref itemHistory));
-                        room.Categories[start + i] = categories.Intern(NextEntry(ref categoryHistory));
-                    }
+                {
+                    items.InternEach(itemHistory, HistorySeparator, room.Items.AsSpan(start, length));
+                    categories.InternEach(categoryHistory, HistorySeparator, room.Categories.AsSpan(start, length));
+                }
                 for (int i = 0; i < length; i++) room.Times[start + i] = i;   // step indices until a time join replaces them
                 Remember(histories, chunkIndex, start);
             }
@@ -507,14 +536,6 @@ public static class DienBooksLoader
         {
             if (chunks.Count == 0 || chunks[^1].Free < steps) chunks.Add(new StepChunk(Math.Max(StepChunk.DefaultSteps, steps)));
             return chunks[^1];
-        }
-
-        private static ReadOnlySpan<byte> NextEntry(ref ReadOnlySpan<byte> rest)
-        {
-            int at = rest.IndexOf(HistorySeparator);
-            var entry = at < 0 ? rest : rest[..at];
-            rest = at < 0 ? default : rest[(at + 1)..];
-            return entry;
         }
     }
 }

@@ -105,6 +105,15 @@ internal static class TextFiles
         return true;
     }
 
+    /// <summary>The field before the next <paramref name="separator"/> of <paramref name="rest"/> (all of it when none), and <paramref name="rest"/> moved past it.</summary>
+    public static ReadOnlySpan<byte> NextField(ref ReadOnlySpan<byte> rest, byte separator)
+    {
+        int at = rest.IndexOf(separator);
+        var field = at < 0 ? rest : rest[..at];
+        rest = at < 0 ? default : rest[(at + 1)..];
+        return field;
+    }
+
     /// <summary>Calls <paramref name="onLine"/> for each non-empty line with its 1-based number (line ends stripped).</summary>
     public static void ForEachLine(string path, Encoding? encoding, LineAction onLine)
     {
