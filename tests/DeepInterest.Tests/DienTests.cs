@@ -268,6 +268,16 @@ public class DienTests
         }
     }
 
+    /// <summary>Attention scores of another dtype than the inputs are refused up front (the CPU kernels read both as float32).</summary>
+    [Fact]
+    public void AttentionScoresOfAnotherDtypeAreRefused()
+    {
+        using var scope = NewDisposeScope();
+        var gru = new MaskedGru(3, 8, UpdateGateAttention.Scale);
+        var error = Assert.Throws<ArgumentException>(() => gru.forward(randn(2, 4, 3), ones(2, 4, dtype: ScalarType.Bool), rand(2, 4, dtype: ScalarType.Float64)));
+        Assert.Contains("Float64", error.Message);
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(8)] // whole vectors: the CPU kernels' path, with no rows at all

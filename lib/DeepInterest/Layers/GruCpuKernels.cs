@@ -29,7 +29,9 @@ internal static unsafe class GruCpuKernels
         && rows * 3 * hidden <= int.MaxValue / sizeof(float) && tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32;
 
     /// <summary>A contiguous float32 CPU tensor's elements, in place.</summary>
-    public static Span<float> Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.bytes);
+    public static Span<float> Floats(Tensor tensor) => tensor.dtype == ScalarType.Float32
+        ? MemoryMarshal.Cast<byte, float>(tensor.bytes)
+        : throw new ArgumentException($"GRU kernels read float32 tensors, got {tensor.dtype}", nameof(tensor));
 
     /// <summary>
     /// One forward step over n rows. <paramref name="gates"/> (n, G·H) holds p = W i_t + b on entry and r_t[, u_t], h̃_t

@@ -113,6 +113,8 @@ public sealed class MaskedGru : Module<Tensor, Tensor, Tensor?, GruStates>
             throw new ArgumentException($"MaskedGru expects a bool mask ({inputs.shape[0]}, {inputs.shape[1]}), got {mask.dtype} ({string.Join(", ", mask.shape)})", nameof(mask));
         if (attentionMode != UpdateGateAttention.None && (attention is null || !attention.shape.SequenceEqual(inputs.shape[..2])))
             throw new ArgumentException($"MaskedGru with {attentionMode} attention needs attention scores ({inputs.shape[0]}, {inputs.shape[1]})", nameof(attention));
+        if (attention is not null && attention.dtype != inputs.dtype)
+            throw new ArgumentException($"MaskedGru's attention scores must have the inputs' dtype {inputs.dtype}, got {attention.dtype}", nameof(attention));
         if (attentionMode == UpdateGateAttention.None && attention is not null)
             throw new ArgumentException("a plain MaskedGru takes no attention scores; construct it with UpdateGateAttention.Scale or Replace", nameof(attention));
     }
