@@ -149,12 +149,12 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         var needs = (GradientNeeds)ctx.get_data("inputs");
         var (counts, offsets) = (needs.Counts, needs.Offsets);
         long n = gates.shape[0], b = needs.Batch, t = needs.Length, h = states.shape[1], gateCount = recurrentWeight.shape[0] / h;
-        bool hasUpdateGate = gateCount == 3;
+        bool hasUpdateGate = gateCount == 3, onCpu = GruCpuKernels.Supports(gates, n, h);
 
         var previous = states.narrow(0, 0, n);                                         // (N, H) h_{t−1}
         var updateGate = hasUpdateGate ? gates.narrow(1, h, h) : null;                 // (N, H) u
         using Scalar one = 1;                                                          // made once, not once per step
-        var (projectedGrad, kCandidate, carry, change) = BackwardFactors(gates, fromState, previous, weights, needs.StepWeights);
+        var (projectedGrad, kCandidate, carry, change) = BackwardFactors(gates, fromState, previous, weights, needs.StepWeights, onCpu);
         var stateGrad = Defined(gradOutputs[0])                                        // (N, H) m_t·∂L/∂y_t, then g_t
             ? gradOutputs[0].reshape(b * t, h).index_select(0, positions)
             : zeros_like(previous);
@@ -162,7 +162,6 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
             stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
         using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
-        bool onCpu = GruCpuKernels.Supports(gates, n, h);
         var gradValues = onCpu ? GruCpuKernels.Floats(stateGrad) : default;            // the same buffers as spans, for the kernel
         var factorValues = onCpu ? GruCpuKernels.Floats(projectedGrad) : default;
         var carryValues = onCpu ? GruCpuKernels.Floats(carry) : default;
@@ -219,15 +218,15 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
     /// Everything of the backward pass that does not depend on g, for all packed rows at once: ∂q_t/∂… per unit of g_t
     /// (N, G, H) [K_r, K_u, K_h∘r], K_h = ũ∘(1 − h̃²) (N, H), 1 − ũ_t ((N, H), or (N, 1) without an update gate) and
     /// h̃ − h_{t−1} (N, H; on the CPU only when the step weights need a gradient). One pass of <see cref="GruCpuKernels"/>
-    /// on the CPU, libtorch operators writing each block in place elsewhere.
+    /// when <paramref name="onCpu"/> (the backward pass decides once), libtorch operators writing each block in place elsewhere.
     /// </summary>
     private static (Tensor Projected, Tensor KCandidate, Tensor Carry, Tensor? Change) BackwardFactors(Tensor gates,
-        Tensor fromState, Tensor previous, Tensor weights, bool changeNeeded)
+        Tensor fromState, Tensor previous, Tensor weights, bool changeNeeded, bool onCpu)
     {
         long n = gates.shape[0], h = previous.shape[1], gateCount = gates.shape[1] / h;
         bool hasUpdateGate = gateCount == 3;
         var projectedGrad = empty(n, gateCount, h, dtype: gates.dtype, device: gates.device);
-        if (GruCpuKernels.Supports(gates, n, h))
+        if (onCpu)
         {
             var (kernelCandidate, kernelCarry) = (empty_like(previous), empty(n, hasUpdateGate ? h : 1, dtype: gates.dtype, device: gates.device));
             var kernelChange = changeNeeded ? empty_like(previous) : null;
