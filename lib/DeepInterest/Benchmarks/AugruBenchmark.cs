@@ -26,8 +26,8 @@ public sealed record AugruTiming(double FusedMs, double ReferenceMs, double Fuse
 /// Times one AUGRU (DIEN Eq. 8) layer, forward and backward, on a random left-padded batch (lengths uniform in 1..T),
 /// fused (<see cref="MaskedGruFunction"/>: all input projections in one matmul, one hidden-side matmul and the gates
 /// per step, and a hand-derived backward pass of one element-wise pass and one matmul per step plus one matmul per
-/// weight over all steps; both step loops on one thread, the element-wise work in <see cref="GruCpuKernels"/>' SIMD
-/// passes on the CPU) against the per-step textbook cell
+/// weight over all steps; each thread runs the step loops over its own part of the rows, the element-wise work in
+/// <see cref="GruCpuKernels"/>' SIMD passes on the CPU) against the per-step textbook cell
 /// with the same weights, whose autograd graph has some 25 nodes per step. The reference does six (B·T, 64) × (64, 192)-
 /// sized products in all, padding included; the fused layer packs the rows by step and does them over the real positions
 /// only (about half of B·T here, lengths uniform in 1..T), and its speed-up beyond that is bounded by the share of the

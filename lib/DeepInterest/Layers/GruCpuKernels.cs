@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using DeepInterest.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -106,7 +107,7 @@ internal static unsafe class GruCpuKernels
     {
         int rows = (int)gates.shape[0], width = (int)gates.shape[1], hidden = (int)previous.shape[1], carryWidth = (int)carry.shape[1];
         int parts = Math.Min(get_num_threads(), Math.Max(1, rows / 256));
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        void Part(int part)
         {
             int first = (int)((long)rows * part / parts), count = (int)((long)rows * (part + 1) / parts) - first;
             BackwardFactors(Floats(gates).Slice(first * width, count * width), Floats(fromState).Slice(first * width, count * width),
@@ -114,7 +115,9 @@ internal static unsafe class GruCpuKernels
                 Floats(projected).Slice(first * width, count * width), Floats(kCandidate).Slice(first * hidden, count * hidden),
                 Floats(carry).Slice(first * carryWidth, count * carryWidth),
                 change is null ? default : Floats(change).Slice(first * hidden, count * hidden), width, hidden);
-        });
+        }
+        if (parts > 1 && OpenMpTeam.Available) OpenMpTeam.Run(parts, Part);
+        else for (int part = 0; part < parts; part++) Part(part);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per pass, so never hot enough to be re-jitted

@@ -41,9 +41,10 @@ namespace DeepInterest.Layers;
 /// (input projection, the 2·T step products, three weight/input products over the N packed rows), the rest element-wise
 /// passes. On the CPU in float32 those element-wise calls are <see cref="GruCpuKernels"/>' single passes (a step's gates
 /// and state, a backward step, the factors K of all rows); the operator form below is the same arithmetic for every
-/// other device, dtype and size, and the tests hold both to the reference cell. Both step loops run on the calling
-/// thread alone (<see cref="OneThread"/>): splitting a step's small operands across OpenMP threads costs more than it
-/// saves, so with several threads only the whole-batch work is shared.
+/// other device, dtype and size, and the tests hold both to the reference cell. A step's operands are too small to split
+/// across threads, but its rows never interact: on the CPU each of the intra-op threads runs both step loops over its
+/// own part of the rows (<see cref="RowParts"/>, the parts balanced by <see cref="StepRows.Split"/>), with one join per
+/// loop; elsewhere, and for batches too small to split, the loops run on the calling thread alone.
 /// Not twice differentiable (the backward pass runs without recording).
 /// </summary>
 internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
@@ -84,33 +85,37 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         using var minusUnit = unit.neg();
         if (!onCpu) gates.narrow(1, gateRows - h, h).mul_(two);                        // tanh(z) = 2σ(2z) − 1: libtorch's CPU tanh is far slower than σ
         var hiddenWeight = recurrentWeight.t();                                        // (H, G·H)
-        var gateValues = onCpu ? GruCpuKernels.Floats(gates) : default;               // the same buffers as spans, for the kernel
-        var projectionValues = onCpu ? GruCpuKernels.Floats(fromState) : default;
-        var stateValues = onCpu ? GruCpuKernels.Floats(states) : default;
-        var weightValues = onCpu ? GruCpuKernels.Floats(weights) : default;
-        using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
-        for (int s = 0; s < t; s++)
+        // The rows j ∈ [first, end) of every step. Rows do not interact, so parts of rows run on separate threads.
+        void Steps(long first, long end)
         {
-            long count = rows.Counts[s], offset = rows.Offsets[s];
-            if (count == 0) continue;                                                  // no history has started yet
-            var (stepGates, hidden, previous) = (gates.narrow(0, offset, count), fromState.narrow(0, offset, count), states.narrow(0, offset, count));
-            hidden.addmm_(previous, hiddenWeight, beta: 0);                            // (n_s, G·H) q_t, the one matmul of the step
-            if (onCpu)
+            var gateValues = onCpu ? GruCpuKernels.Floats(gates) : default;           // the same buffers as spans, for the kernel
+            var projectionValues = onCpu ? GruCpuKernels.Floats(fromState) : default;
+            var stateValues = onCpu ? GruCpuKernels.Floats(states) : default;
+            var weightValues = onCpu ? GruCpuKernels.Floats(weights) : default;
+            for (int s = 0; s < t; s++)
             {
-                int rowsAt = (int)offset, rowCount = (int)count, width = (int)gateRows, size = (int)h;
-                GruCpuKernels.ForwardStep(gateValues.Slice(rowsAt * width, rowCount * width), projectionValues.Slice(rowsAt * width, rowCount * width),
-                    stateValues.Slice(rowsAt * size, rowCount * size), stateValues.Slice((rowsAt + rowCount) * size, rowCount * size),
-                    weightValues.Slice(rowsAt, rowCount), size, hasUpdateGate);
-                continue;
+                long count = Math.Min(rows.Counts[s], end) - first, offset = rows.Offsets[s] + first;
+                if (count <= 0) continue;                                              // none of these histories has started yet
+                long nextAt = rows.Offsets[s] + rows.Counts[s] + first;                // h_t of row j is row j of step s + 1's h_{t−1}
+                var (stepGates, hidden, previous) = (gates.narrow(0, offset, count), fromState.narrow(0, offset, count), states.narrow(0, offset, count));
+                hidden.addmm_(previous, hiddenWeight, beta: 0);                        // (n, G·H) q_t, the one matmul of the step
+                if (onCpu)
+                {
+                    int rowsAt = (int)offset, rowCount = (int)count, width = (int)gateRows, size = (int)h;
+                    GruCpuKernels.ForwardStep(gateValues.Slice(rowsAt * width, rowCount * width), projectionValues.Slice(rowsAt * width, rowCount * width),
+                        stateValues.Slice(rowsAt * size, rowCount * size), stateValues.Slice((int)nextAt * size, rowCount * size),
+                        weightValues.Slice(rowsAt, rowCount), size, hasUpdateGate);
+                    continue;
+                }
+                stepGates.narrow(1, 0, gateRows - h).add_(hidden.narrow(1, 0, gateRows - h)).sigmoid_(); // (n, (G−1)·H) r_t[, u_t]
+                var candidate = stepGates.narrow(1, gateRows - h, h)
+                    .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), two).sigmoid_().lerp_(unit, minusUnit); // (n, H) h̃_t
+                var stepWeight = weights.narrow(0, offset, count);                     // (n, 1)
+                var update = hasUpdateGate ? stepGates.narrow(1, h, h).mul(stepWeight) : stepWeight; // (n, H) or (n, 1) ũ_t
+                states.narrow(0, nextAt, count).copy_(previous).lerp_(candidate, update); // (n, H) h + ũ∘(h̃ − h)
             }
-            stepGates.narrow(1, 0, gateRows - h).add_(hidden.narrow(1, 0, gateRows - h)).sigmoid_(); // (n_s, (G−1)·H) r_t[, u_t]
-            var candidate = stepGates.narrow(1, gateRows - h, h)
-                .addcmul_(stepGates.narrow(1, 0, h), hidden.narrow(1, gateRows - h, h), two).sigmoid_().lerp_(unit, minusUnit); // (n_s, H) h̃_t
-            var stepWeight = weights.narrow(0, offset, count);                         // (n_s, 1)
-            var update = hasUpdateGate ? stepGates.narrow(1, h, h).mul(stepWeight) : stepWeight; // (n_s, H) or (n_s, 1) ũ_t
-            states.narrow(0, offset + count, count).copy_(previous).lerp_(candidate, update); // (n_s, H) h + ũ∘(h̃ − h)
         }
-        oneThread.Dispose();
+        RowParts.Run(onCpu ? StepRows.Split(rows.Counts, RowParts.For(rows.Counts)) : [0, rows.Counts.Max()], Steps);
         var written = states.index_select(0, rows.StateSlots).view(b, t, h);           // (B, T, H) h_t, zero at padding
         if (rows.Keep is not null) written.mul_(mask.unsqueeze(-1).to_type(inputs.dtype)); // m_t·h_t at the holes of an unpacked mask
         var outputs = new List<Tensor>
@@ -161,33 +166,38 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         if (keep is not null) stateGrad.mul_(keep.to_type(stateGrad.dtype));
         if (Defined(gradOutputs[1]))                                                   // g_{T−1} of the rows with a history
             stateGrad.narrow(0, offsets[^1], counts[^1]).add_(gradOutputs[1].index_select(0, finalRows));
-        using var oneThread = new OneThread();                                        // disposed after the loop, or on an exception
-        var gradValues = onCpu ? GruCpuKernels.Floats(stateGrad) : default;            // the same buffers as spans, for the kernel
-        var factorValues = onCpu ? GruCpuKernels.Floats(projectedGrad) : default;
-        var carryValues = onCpu ? GruCpuKernels.Floats(carry) : default;
-        for (int s = (int)t - 1; s >= 0 && counts[s] > 0; s--)                        // n_s only shrinks going back
+        // The rows j ∈ [first, end) of every step, back from the last; parts of rows run on separate threads.
+        void Steps(long first, long end)
         {
-            long carried = s > 0 ? counts[s - 1] : 0;                                  // rows whose h_{t−1} is a state, not the start
-            if (onCpu)
+            var gradValues = onCpu ? GruCpuKernels.Floats(stateGrad) : default;        // the same buffers as spans, for the kernel
+            var factorValues = onCpu ? GruCpuKernels.Floats(projectedGrad) : default;
+            var carryValues = onCpu ? GruCpuKernels.Floats(carry) : default;
+            for (int s = (int)t - 1; s >= 0; s--)
             {
-                int rowsAt = (int)offsets[s], rowCount = (int)counts[s], size = (int)h, width = (int)(gateCount * h);
-                int carryWidth = (int)carry.shape[1], previousAt = s > 0 ? (int)offsets[s - 1] : 0;
-                GruCpuKernels.BackwardStep(gradValues.Slice(rowsAt * size, rowCount * size), factorValues.Slice(rowsAt * width, rowCount * width),
-                    carryValues.Slice(rowsAt * carryWidth, rowCount * carryWidth), gradValues.Slice(previousAt * size, (int)carried * size),
-                    (int)carried, (int)gateCount, size);
+                long count = Math.Min(counts[s], end) - first, offset = offsets[s] + first;
+                if (count <= 0) break;                                                 // n_s only shrinks going back
+                long carried = s > 0 ? Math.Max(0, Math.Min(counts[s - 1], end) - first) : 0; // rows whose h_{t−1} is a state, not the start
+                long previousAt = s > 0 ? offsets[s - 1] + first : 0;
+                if (onCpu)
+                {
+                    int rowsAt = (int)offset, rowCount = (int)count, size = (int)h, width = (int)(gateCount * h), carryWidth = (int)carry.shape[1];
+                    GruCpuKernels.BackwardStep(gradValues.Slice(rowsAt * size, rowCount * size), factorValues.Slice(rowsAt * width, rowCount * width),
+                        carryValues.Slice(rowsAt * carryWidth, rowCount * carryWidth), gradValues.Slice((int)previousAt * size, (int)carried * size),
+                        (int)carried, (int)gateCount, size);
+                    if (carried > 0)
+                        stateGrad.narrow(0, previousAt, carried)                       // (carried, H) g_{t−1}
+                            .addmm_(projectedGrad.narrow(0, offset, carried).view(carried, width), recurrentWeight);
+                    continue;
+                }
+                var stepGrad = stateGrad.narrow(0, offset, count);                     // (n, H) g_t
+                var hiddenGrad = projectedGrad.narrow(0, offset, count).mul_(stepGrad.unsqueeze(1)); // (n, G, H) ∂L/∂q_t
                 if (carried > 0)
-                    stateGrad.narrow(0, previousAt, carried)                                 // (n_{s−1}, H) g_{t−1}
-                        .addmm_(projectedGrad.narrow(0, rowsAt, carried).view(carried, width), recurrentWeight);
-                continue;
+                    stateGrad.narrow(0, previousAt, carried)                           // (carried, H) g_{t−1}
+                        .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offset, carried), one)
+                        .addmm_(hiddenGrad.narrow(0, 0, carried).view(carried, gateCount * h), recurrentWeight);
             }
-            var stepGrad = stateGrad.narrow(0, offsets[s], counts[s]);                 // (n_s, H) g_t
-            var hiddenGrad = projectedGrad.narrow(0, offsets[s], counts[s]).mul_(stepGrad.unsqueeze(1)); // (n_s, G, H) ∂L/∂q_t
-            if (carried > 0)
-                stateGrad.narrow(0, offsets[s - 1], carried)                           // (n_{s−1}, H) g_{t−1}
-                    .addcmul_(stepGrad.narrow(0, 0, carried), carry.narrow(0, offsets[s], carried), one)
-                    .addmm_(hiddenGrad.narrow(0, 0, carried).view(carried, gateCount * h), recurrentWeight);
         }
-        oneThread.Dispose();
+        RowParts.Run(onCpu ? StepRows.Split(counts, RowParts.For(counts)) : [0, counts.Max()], Steps);
         var flatProjected = projectedGrad.view(n, gateCount * h);                      // (N, G·H)
         var recurrentGrad = flatProjected.t().mm(previous);                            // (G·H, H)
         projectedGrad.select(1, gateCount - 1).copy_(kCandidate.mul_(stateGrad));      // ∂L/∂p_h = g∘K_h (∂L/∂q_h has the extra r)
@@ -246,18 +256,6 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         projectedGrad.select(1, gateCount - 1).copy_(reset).mul_(kCandidate);         // K_h∘r
         var carry = hasUpdateGate ? updates.neg_().add_(one) : one - updates;          // (N, H) or (N, 1) 1 − ũ_t (ũ is not needed after this)
         return (projectedGrad, kCandidate, carry, change);
-    }
-
-    /// <summary>
-    /// Runs the steps on the calling thread alone: a step's operands (n_s ≤ B rows of G·H units) are too small to split,
-    /// and handing each of its operators to the intra-op thread pool costs more than it saves (on a loaded machine every
-    /// step's barrier also waits for a worker that is not scheduled). The previous thread count is restored on disposal.
-    /// </summary>
-    private sealed class OneThread : IDisposable
-    {
-        private int restore = get_num_threads();
-        public OneThread() { if (restore > 1) set_num_threads(1); }
-        public void Dispose() { if (restore > 1) set_num_threads(restore); restore = 1; }
     }
 
     private static bool Defined(Tensor? gradient) => gradient is not null && !gradient.IsInvalid;
@@ -322,6 +320,24 @@ internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions,
             tensor(finalSlots, device: mask.device), packed ? null : mask.reshape(b * t, 1).index_select(0, positionTensor));
     }
 
+    /// <summary>
+    /// Row bounds 0 = J_0 &lt; J_1 &lt; … &lt; J_P = max n_s for <see cref="RowParts"/>: part k takes the rows
+    /// j ∈ [J_k, J_{k+1}) of every step, Σ_s |[J_k, J_{k+1}) ∩ [0, n_s)| of the N packed rows, and each J_k is the
+    /// first bound where the parts before it hold k/P of N (Σ_s min(n_s, J) grows with J). Fewer parts where rows run out.
+    /// </summary>
+    public static long[] Split(long[] counts, int parts)
+    {
+        long widest = counts.Max(), total = counts.Sum();
+        var bounds = new List<long> { 0 };
+        for (long bound = 0, k = 1; k < parts; k++)
+        {
+            while (bound < widest && counts.Sum(n => Math.Min(n, bound)) * parts < total * k) bound++;
+            if (bound > bounds[^1] && bound < widest) bounds.Add(bound);
+        }
+        bounds.Add(widest);
+        return [.. bounds];
+    }
+
     /// <summary>Packed rows (N, D) back to (B, T, D), zero at the positions not packed.</summary>
     public Tensor Scatter(Tensor packedRows, long batch, long length) => Scatter(packedRows, Positions, batch, length);
 
@@ -330,3 +346,4 @@ internal sealed record StepRows(long[] Counts, long[] Offsets, Tensor Positions,
         zeros(batch * length, packedRows.shape[1], dtype: packedRows.dtype, device: packedRows.device)
             .index_copy_(0, positions, packedRows).view(batch, length, -1);
 }
+

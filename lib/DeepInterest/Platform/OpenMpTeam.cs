@@ -1,0 +1,74 @@
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+
+namespace DeepInterest.Platform;
+
+/// <summary>
+/// Runs C# work on libtorch's own OpenMP team (libgomp's <c>GOMP_parallel</c>, what <c>#pragma omp parallel</c>
+/// compiles to), for loops whose parts each call libtorch. Between parallel operators, libgomp's idle workers keep
+/// spinning on their core for milliseconds; a .NET thread started meanwhile competes with that spin for the same core,
+/// while the team's own worker takes the part at once. Inside the region libtorch's operators and MKL run on the
+/// calling thread alone (they do not nest), which is what parts of a step loop want. Only where
+/// <see cref="TorchNatives.Preload"/> loaded libtorch's libgomp by path (Linux); elsewhere <see cref="Available"/> is false.
+/// </summary>
+internal static unsafe class OpenMpTeam
+{
+    private static readonly delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void> parallel =
+        (delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)Export("GOMP_parallel");
+
+    /// <summary>Whether libtorch's libgomp is loaded and offers the entry point.</summary>
+    public static bool Available => parallel != null;
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(0 … <paramref name="parts"/> − 1) on a team of up to that many threads, the calling
+    /// thread among them; a team smaller than asked for (nested regions, a thread limit) takes the parts in turn. The
+    /// first exception of any part is rethrown on the calling thread once the team has finished.
+    /// </summary>
+    public static void Run(int parts, Action<int> body)
+    {
+        if (!Available) throw new InvalidOperationException("libtorch's OpenMP library was not loaded by path; check OpenMpTeam.Available first");
+        var work = new Work(parts, body);
+        var handle = GCHandle.Alloc(work);
+        try
+        {
+            parallel(&RunParts, GCHandle.ToIntPtr(handle), (uint)parts, 0);
+        }
+        finally
+        {
+            handle.Free();
+        }
+        work.Error?.Throw();
+    }
+
+    [UnmanagedCallersOnly]
+    private static void RunParts(nint state)
+    {
+        var work = (Work)GCHandle.FromIntPtr(state).Target!;
+        for (int part; (part = Interlocked.Increment(ref work.Next) - 1) < work.Parts;)
+        {
+            try
+            {
+                work.Body(part);
+            }
+            catch (Exception error) // an exception must not unwind into libgomp
+            {
+                Interlocked.CompareExchange(ref work.Error, ExceptionDispatchInfo.Capture(error), null);
+            }
+        }
+    }
+
+    private sealed class Work(int parts, Action<int> body)
+    {
+        public readonly int Parts = parts;
+        public readonly Action<int> Body = body;
+        public int Next;
+        public ExceptionDispatchInfo? Error;
+    }
+
+    private static nint Export(string name)
+    {
+        var openMp = TorchNatives.Preloaded.FirstOrDefault(file => Path.GetFileName(file).StartsWith("libgomp", StringComparison.Ordinal));
+        return openMp is not null && NativeLibrary.TryLoad(openMp, out var library) && NativeLibrary.TryGetExport(library, name, out var entry)
+            ? entry : 0;
+    }
+}
