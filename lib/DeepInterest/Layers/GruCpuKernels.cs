@@ -96,7 +96,7 @@ internal static unsafe class GruCpuKernels
     }
 
     /// <summary>
-    /// The backward factors of every packed row, split over the intra-op threads: into <paramref name="projected"/>
+    /// The backward factors of every packed row, split over the intra-op threads (<see cref="OpenMpTeam"/>): into <paramref name="projected"/>
     /// (N, G, H) K_r = K_h∘q_h∘r∘(1 − r), K_u = w∘u∘(1 − u)∘(h̃ − h_{t−1}), K_h∘r; into <paramref name="kCandidate"/>
     /// (N, H) K_h = ũ∘(1 − h̃²); into <paramref name="carry"/> 1 − ũ, (N, H), or (N, 1) without an update gate; and into
     /// <paramref name="change"/> (N, H) h̃ − h_{t−1} when given. <paramref name="gates"/> (N, G·H) holds r[, u], h̃,
@@ -116,8 +116,7 @@ internal static unsafe class GruCpuKernels
                 Floats(carry).Slice(first * carryWidth, count * carryWidth),
                 change is null ? default : Floats(change).Slice(first * hidden, count * hidden), width, hidden);
         }
-        if (parts > 1 && OpenMpTeam.Available) OpenMpTeam.Run(parts, Part);
-        else for (int part = 0; part < parts; part++) Part(part);
+        OpenMpTeam.Run(parts, Part);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called once per pass, so never hot enough to be re-jitted

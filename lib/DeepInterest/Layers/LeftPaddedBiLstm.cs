@@ -42,9 +42,9 @@ public sealed class LeftPaddedBiLstm : Module<Tensor, Tensor, Tensor>
         var toFront = (slots + k - real).remainder(k);                     // (B, K) front j reads slot j + K − n
         var fromFront = (slots + real).remainder(k);                       // (B, K) slot s reads front s − (K − n)
         var front = x.gather(1, toFront.unsqueeze(-1).expand(-1, -1, x.shape[2])); // (B, K, D) real steps first
-        var (forwardOut, _, _) = forwardLstm.call(functional.dropout(front, dropout, training)); // (B, K, H)
+        var (forwardOut, _, _) = forwardLstm.call(ParallelDropout.Apply(front, dropout, training)); // (B, K, H)
         var forwardStates = forwardOut.gather(1, fromFront.unsqueeze(-1).expand(-1, -1, hidden)); // (B, K, H)
-        var (backwardOut, _, _) = backwardLstm.call(functional.dropout(x.flip(1), dropout, training)); // (B, K, H) newest first
+        var (backwardOut, _, _) = backwardLstm.call(ParallelDropout.Apply(x.flip(1), dropout, training)); // (B, K, H) newest first
         var backwardStates = backwardOut.flip(1);                          // (B, K, H)
         var keep = mask.to_type(x.dtype).unsqueeze(-1);                    // (B, K, 1)
         return ((forwardStates + backwardStates) / 2 * keep).MoveToOuterDisposeScope(); // (B, K, H)

@@ -36,7 +36,7 @@ public sealed class Mlp : Module<Tensor, Tensor>
                 Activation.Sigmoid => Sigmoid(),
                 _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
             });
-            if (dropout > 0) layers.append($"drop{i}", Dropout(dropout));
+            if (dropout > 0) layers.append($"drop{i}", new ParallelDropout(dropout));
             width = hidden[i];
         }
         layers.append("out", Linear(width, outputs));

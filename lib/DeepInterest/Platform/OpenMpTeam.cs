@@ -8,8 +8,9 @@ namespace DeepInterest.Platform;
 /// compiles to), for loops whose parts each call libtorch. Between parallel operators, libgomp's idle workers keep
 /// spinning on their core for milliseconds; a .NET thread started meanwhile competes with that spin for the same core,
 /// while the team's own worker takes the part at once. Inside the region libtorch's operators and MKL run on the
-/// calling thread alone (they do not nest), which is what parts of a step loop want. Only where
-/// <see cref="TorchNatives.Preload"/> loaded libtorch's libgomp by path (Linux); elsewhere <see cref="Available"/> is false.
+/// calling thread alone (they do not nest), which is what parts of a step loop want. The team exists where
+/// <see cref="TorchNatives.Preload"/> loaded libtorch's libgomp by path (Linux, <see cref="Available"/>); elsewhere
+/// <see cref="Run"/> hands the parts to .NET's thread pool.
 /// </summary>
 internal static unsafe class OpenMpTeam
 {
@@ -22,11 +23,21 @@ internal static unsafe class OpenMpTeam
     /// <summary>
     /// Calls <paramref name="body"/>(0 … <paramref name="parts"/> − 1) on a team of up to that many threads, the calling
     /// thread among them; a team smaller than asked for (nested regions, a thread limit) takes the parts in turn. The
-    /// first exception of any part is rethrown on the calling thread once the team has finished.
+    /// first exception of any part is rethrown on the calling thread once the team has finished. Without the team, on
+    /// .NET's thread pool (its exceptions come back as one <see cref="AggregateException"/>).
     /// </summary>
     public static void Run(int parts, Action<int> body)
     {
-        if (!Available) throw new InvalidOperationException("libtorch's OpenMP library was not loaded by path; check OpenMpTeam.Available first");
+        if (parts == 1)
+        {
+            body(0);
+            return;
+        }
+        if (!Available)
+        {
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, body);
+            return;
+        }
         var work = new Work(parts, body);
         var handle = GCHandle.Alloc(work);
         try
