@@ -31,7 +31,7 @@ public sealed class Mlp : Module<Tensor, Tensor>
             layers.append($"act{i}", activation switch
             {
                 Activation.ReLU => ReLU(),
-                Activation.PReLU => PReLU(hidden[i], init: 0.25),
+                Activation.PReLU => new ParallelPRelu(hidden[i], init: 0.25),
                 Activation.Dice => new Dice(hidden[i]),
                 Activation.Sigmoid => Sigmoid(),
                 _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
