@@ -17,8 +17,8 @@ namespace DeepInterest.Layers;
 /// difference is the CPU backward pass: libtorch's is a scalar loop that writes an (N, C) slope gradient and then sums
 /// it, 7.6–8.6 ms here for DIN's attention MLP (12,800 × 80 and 12,800 × 40) against 0.2 ms for the forward pass.
 /// <see cref="PReluKernels"/> does each pass in one SIMD sweep over the rows, split over the intra-op threads, the slope
-/// gradient summed per thread in double. Other devices, dtypes and shapes (C not a multiple of 8, more than two
-/// dimensions): <c>functional.prelu</c>.
+/// gradient summed per thread in double: both layers' forward + backward 2.7–3.7 ms against 7.3–8.2 ms, 2 threads, three
+/// rounds each. Other devices, dtypes and shapes (C not a multiple of 8, more than two dimensions): <c>functional.prelu</c>.
 /// </summary>
 public sealed class ParallelPRelu : Module<Tensor, Tensor>
 {
