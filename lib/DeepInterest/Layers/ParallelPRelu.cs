@@ -15,10 +15,10 @@ namespace DeepInterest.Layers;
 /// learned slope a_c per channel (dimension 1 of (N, C)); DIN uses it in both MLPs (paper §4.3). The same parameter
 /// ("weight", (C), initialised to <c>init</c>) and arithmetic as <c>nn.PReLU</c>, so checkpoints load either way. The
 /// difference is the CPU backward pass: libtorch's is a scalar loop that writes an (N, C) slope gradient and then sums
-/// it, 7.6–8.6 ms here for DIN's attention MLP (12,800 × 80 and 12,800 × 40) against 0.2 ms for the forward pass.
-/// <see cref="PReluKernels"/> does each pass in one SIMD sweep over the rows, split over the intra-op threads, the slope
-/// gradient summed per thread in double: both layers' forward + backward 2.7–3.7 ms against 7.3–8.2 ms, 2 threads, three
-/// rounds each. Other devices, dtypes and shapes (C not a multiple of 8, more than two dimensions): <c>functional.prelu</c>.
+/// it. For DIN's attention MLP (12,800 × 80 and 12,800 × 40, 2 threads) its forward + backward took 7.3–8.6 ms, the
+/// forward alone 0.2–0.3 ms. <see cref="PReluKernels"/> does each pass in one SIMD sweep over the rows, split over the
+/// intra-op threads, the slope gradient summed per thread in double: 2.7–3.7 ms for the same two layers. Other devices,
+/// dtypes and shapes (C not a multiple of 8, more than two dimensions): <c>functional.prelu</c>.
 /// </summary>
 public sealed class ParallelPRelu : Module<Tensor, Tensor>
 {
@@ -87,7 +87,7 @@ internal static unsafe class PReluKernels
     public static void Forward(Tensor input, Tensor weight, Tensor output)
     {
         int rows = (int)input.shape[0], channels = (int)input.shape[1], parts = Parts(rows);
-        OpenMpTeam.Run(parts, part =>
+        OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) => // hot from its first call
         {
             var (first, count) = Range(rows, parts, part);
             fixed (float* x = Floats(input), a = Floats(weight), y = Floats(output))
@@ -105,7 +105,7 @@ internal static unsafe class PReluKernels
     {
         int rows = (int)input.shape[0], channels = (int)input.shape[1], parts = Parts(rows);
         var partSums = new double[parts, channels];
-        OpenMpTeam.Run(parts, part =>
+        OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
             var (first, count) = Range(rows, parts, part);
             var block = new float[channels];                                                // Σ g·x over x ≤ 0, a block of rows at a time
