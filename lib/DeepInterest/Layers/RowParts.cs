@@ -15,7 +15,10 @@ internal static class RowParts
     /// <summary>Fewer rows than this per part in the widest step are not worth a thread.</summary>
     private const long MinimumRows = 32;
 
-    /// <summary>How many parts the step counts n_s are worth: up to the intra-op thread count.</summary>
+    /// <summary>
+    /// How many parts the step counts n_s are worth: up to the intra-op thread count, and one where libtorch's OpenMP
+    /// team is not at hand (<see cref="OpenMpTeam.Available"/>), since .NET threads would share cores with its spinning workers.
+    /// </summary>
     public static int For(long[] counts) =>
         OpenMpTeam.Available ? (int)Math.Max(1, Math.Min(get_num_threads(), counts.Max() / MinimumRows)) : 1;
 
