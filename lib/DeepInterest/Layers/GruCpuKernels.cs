@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DeepInterest.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
+using static DeepInterest.Layers.TensorMemory;
 
 namespace DeepInterest.Layers;
 
@@ -28,11 +28,6 @@ internal static unsafe class GruCpuKernels
     /// </summary>
     public static bool Supports(Tensor tensor, long rows, long hidden) => Vector256.IsHardwareAccelerated && hidden % Lanes == 0
         && rows * 3 * hidden <= int.MaxValue / sizeof(float) && tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32;
-
-    /// <summary>A contiguous float32 CPU tensor's elements, in place.</summary>
-    public static Span<float> Floats(Tensor tensor) => tensor.dtype == ScalarType.Float32
-        ? MemoryMarshal.Cast<byte, float>(tensor.bytes)
-        : throw new ArgumentException($"GRU kernels read float32 tensors, got {tensor.dtype}", nameof(tensor));
 
     /// <summary>
     /// One forward step over n rows. <paramref name="gates"/> (n, G·H) holds p = W i_t + b on entry and r_t[, u_t], h̃_t
@@ -109,7 +104,7 @@ internal static unsafe class GruCpuKernels
         int parts = Math.Min(get_num_threads(), Math.Max(1, rows / 256));
         void Part(int part)
         {
-            int first = (int)((long)rows * part / parts), count = (int)((long)rows * (part + 1) / parts) - first;
+            var (first, count) = OpenMpTeam.Share(rows, parts, part);
             BackwardFactors(Floats(gates).Slice(first * width, count * width), Floats(fromState).Slice(first * width, count * width),
                 Floats(previous).Slice(first * hidden, count * hidden), Floats(weights).Slice(first, count),
                 Floats(projected).Slice(first * width, count * width), Floats(kCandidate).Slice(first * hidden, count * hidden),

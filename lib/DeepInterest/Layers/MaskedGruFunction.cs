@@ -88,10 +88,10 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         // The rows j ∈ [first, end) of every step. Rows do not interact, so parts of rows run on separate threads.
         void Steps(long first, long end)
         {
-            var gateValues = onCpu ? GruCpuKernels.Floats(gates) : default;           // the same buffers as spans, for the kernel
-            var projectionValues = onCpu ? GruCpuKernels.Floats(fromState) : default;
-            var stateValues = onCpu ? GruCpuKernels.Floats(states) : default;
-            var weightValues = onCpu ? GruCpuKernels.Floats(weights) : default;
+            var gateValues = onCpu ? TensorMemory.Floats(gates) : default;           // the same buffers as spans, for the kernel
+            var projectionValues = onCpu ? TensorMemory.Floats(fromState) : default;
+            var stateValues = onCpu ? TensorMemory.Floats(states) : default;
+            var weightValues = onCpu ? TensorMemory.Floats(weights) : default;
             for (int s = 0; s < t; s++)
             {
                 long count = Math.Min(rows.Counts[s], end) - first, offset = rows.Offsets[s] + first;
@@ -169,9 +169,9 @@ internal sealed class MaskedGruFunction : MultiTensorFunction<MaskedGruFunction>
         // The rows j ∈ [first, end) of every step, back from the last; parts of rows run on separate threads.
         void Steps(long first, long end)
         {
-            var gradValues = onCpu ? GruCpuKernels.Floats(stateGrad) : default;        // the same buffers as spans, for the kernel
-            var factorValues = onCpu ? GruCpuKernels.Floats(projectedGrad) : default;
-            var carryValues = onCpu ? GruCpuKernels.Floats(carry) : default;
+            var gradValues = onCpu ? TensorMemory.Floats(stateGrad) : default;        // the same buffers as spans, for the kernel
+            var factorValues = onCpu ? TensorMemory.Floats(projectedGrad) : default;
+            var carryValues = onCpu ? TensorMemory.Floats(carry) : default;
             for (int s = (int)t - 1; s >= 0; s--)
             {
                 long count = Math.Min(counts[s], end) - first, offset = offsets[s] + first;

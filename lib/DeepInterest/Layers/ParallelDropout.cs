@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DeepInterest.Platform;
 using TorchSharp;
@@ -67,7 +66,7 @@ internal static unsafe class DropoutMask
         float keep = (float)(1 - probability), scale = (float)(1 / (1 - probability));
         OpenMpTeam.Run(parts, part =>
         {
-            var values = MemoryMarshal.Cast<byte, float>(mask.bytes);
+            var values = TensorMemory.Floats(mask);
             for (int block = part; block < blocks; block += parts)
             {
                 int first = block * BlockSize;

@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DeepInterest.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using static DeepInterest.Layers.TensorMemory;
 using static TorchSharp.torch.autograd;
 using static TorchSharp.torch.nn;
 
@@ -89,7 +89,7 @@ internal static unsafe class PReluKernels
         int rows = (int)input.shape[0], channels = (int)input.shape[1], parts = Parts(rows);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) => // hot from its first call
         {
-            var (first, count) = Range(rows, parts, part);
+            var (first, count) = OpenMpTeam.Share(rows, parts, part);
             fixed (float* x = Floats(input), a = Floats(weight), y = Floats(output))
                 for (long at = (long)first * channels, end = at + (long)count * channels; at < end; at += channels)
                     for (int c = 0; c < channels; c += Lanes)
@@ -107,7 +107,7 @@ internal static unsafe class PReluKernels
         var partSums = new double[parts, channels];
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
-            var (first, count) = Range(rows, parts, part);
+            var (first, count) = OpenMpTeam.Share(rows, parts, part);
             var block = new float[channels];                                                // Σ g·x over x ≤ 0, a block of rows at a time
             fixed (float* x = Floats(input), a = Floats(weight), g = Floats(outputGrad), dx = Floats(inputGrad), sums = block)
                 for (int row = first, end = first + count; row < end; row += 256)
@@ -134,12 +134,4 @@ internal static unsafe class PReluKernels
     }
 
     private static int Parts(int rows) => Math.Max(1, Math.Min(get_num_threads(), rows / RowsPerPart));
-
-    private static (int First, int Count) Range(int rows, int parts, int part)
-    {
-        int first = (int)((long)rows * part / parts);
-        return (first, (int)((long)rows * (part + 1) / parts) - first);
-    }
-
-    private static Span<float> Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.bytes);
 }

@@ -51,6 +51,13 @@ internal static unsafe class OpenMpTeam
         work.Error?.Throw();
     }
 
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> near-equal consecutive shares of <paramref name="items"/>: its first item and count.</summary>
+    public static (int First, int Count) Share(int items, int parts, int part)
+    {
+        int first = (int)((long)items * part / parts);
+        return (first, (int)((long)items * (part + 1) / parts) - first);
+    }
+
     [UnmanagedCallersOnly]
     private static void RunParts(nint state)
     {
