@@ -252,7 +252,7 @@ public sealed class Trainer
 
     private optim.Optimizer CreateOptimizer(CtrModel model) => Config.Optimizer switch
     {
-        OptimizerKind.Adam => optim.Adam(model.parameters(), Config.LearningRate),
+        OptimizerKind.Adam => new FusedAdam(model.parameters(), Config.LearningRate),
         OptimizerKind.Adagrad => optim.Adagrad(model.parameters(), Config.LearningRate),
         _ => throw new ArgumentOutOfRangeException(nameof(Config.Optimizer), Config.Optimizer, "unknown optimizer"),
     };
