@@ -232,7 +232,7 @@ public sealed class Trainer
         if (output.Regularization is { } regularization) loss = loss + regularization;
         losses.Add(loss, batch.Size, step);
         loss.backward();
-        if (Config.ClipGradNorm is { } maxNorm) nn.utils.clip_grad_norm_(model.parameters(), maxNorm);
+        if (Config.ClipGradNorm is { } maxNorm) GradientClipping.ClipGradientNorm(model.parameters(), maxNorm);
         optimizer.step();
     }
 
