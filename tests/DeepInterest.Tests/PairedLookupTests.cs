@@ -66,6 +66,22 @@ public class PairedLookupTests
         Assert.Contains("97 rows", error.Message);
     }
 
+    /// <summary>Serving: without gradients the lookup skips the autograd node and gives the same values.</summary>
+    [Fact]
+    public void WithoutGradientsGivesTheSameValuesAndNoGraph()
+    {
+        using var scope = NewDisposeScope();
+        var (paired, itemTable, categoryTable) = Tables(itemRows: 97, categoryRows: 11, dim: 8);
+        var (itemIds, categoryIds) = (Ids([4, 50], 97).t(), Ids([4, 50], 11).t());       // (50, 4), not contiguous
+        var expected = cat([itemTable.forward(itemIds), categoryTable.forward(categoryIds)], -1);
+        using (no_grad())
+        {
+            var output = paired.forward(itemIds, categoryIds);
+            Assert.False(output.requires_grad);
+            Assert.True(output.allclose(expected, 0, 0));
+        }
+    }
+
     [Fact]
     public void Float64TablesTakeLibTorchsLookups()
     {

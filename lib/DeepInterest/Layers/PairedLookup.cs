@@ -20,21 +20,35 @@ internal sealed class PairedLookupFunction : MultiTensorFunction<PairedLookupFun
 {
     public override string Name => nameof(PairedLookupFunction);
 
-    /// <summary>(…) item ids, (…) category ids, (V_i, D_i) and (V_c, D_c) tables → (…, D_i + D_c).</summary>
+    /// <summary>
+    /// (…) item ids, (…) category ids, (V_i, D_i) and (V_c, D_c) tables → (…, D_i + D_c). Without gradients (serving),
+    /// the lookup alone: an autograd node costs 40–80 µs a call, against 11–26 µs for the two lookups at batch 1.
+    /// </summary>
     public static Tensor Apply(Tensor itemIds, Tensor categoryIds, Tensor itemTable, Tensor categoryTable, long padding) =>
-        apply(itemIds, categoryIds, itemTable, categoryTable, padding)[0];
+        is_grad_enabled() && (itemTable.requires_grad || categoryTable.requires_grad)
+            ? apply(itemIds, categoryIds, itemTable, categoryTable, padding)[0]
+            : Lookup(itemIds.contiguous(), categoryIds.contiguous(), itemTable, categoryTable);
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
         using var scope = NewDisposeScope();
         var (itemIds, categoryIds) = (((Tensor)vars[0]).contiguous(), ((Tensor)vars[1]).contiguous()); // (…), (…)
-        var (itemTable, categoryTable) = (((Tensor)vars[2]).contiguous(), ((Tensor)vars[3]).contiguous()); // (V_i, D_i), (V_c, D_c)
-        var output = empty([.. itemIds.shape, itemTable.shape[1] + categoryTable.shape[1]], device: itemTable.device); // (…, D_i + D_c)
-        PairedLookupKernels.Forward(itemIds, categoryIds, itemTable, categoryTable, output);
+        var output = Lookup(itemIds, categoryIds, (Tensor)vars[2], (Tensor)vars[3]);                     // (…, D_i + D_c)
         foreach (var tensor in new[] { itemIds, categoryIds, output }) tensor.MoveToOuterDisposeScope(); // alive until saved
         ctx.save_for_backward([itemIds, categoryIds]);
+        var (itemTable, categoryTable) = ((Tensor)vars[2], (Tensor)vars[3]);
         ctx.save_data("tables", new TableShapes(itemTable.shape[0], itemTable.shape[1], categoryTable.shape[0], categoryTable.shape[1], (long)vars[4]));
         return [output];
+    }
+
+    /// <summary>Contiguous ids → the joined rows, a new (…, D_i + D_c) tensor.</summary>
+    private static Tensor Lookup(Tensor itemIds, Tensor categoryIds, Tensor itemTable, Tensor categoryTable)
+    {
+        using var scope = NewDisposeScope();
+        var (items, categories) = (itemTable.contiguous(), categoryTable.contiguous());          // (V_i, D_i), (V_c, D_c)
+        var output = empty([.. itemIds.shape, items.shape[1] + categories.shape[1]], device: items.device); // (…, D_i + D_c)
+        PairedLookupKernels.Forward(itemIds, categoryIds, items, categories, output);
+        return output.MoveToOuterDisposeScope();
     }
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
