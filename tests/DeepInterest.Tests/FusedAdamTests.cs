@@ -18,43 +18,35 @@ public class FusedAdamTests
     public void FollowsTorchSharpsAdam(int threads)
     {
         using var scope = NewDisposeScope();
-        int before = get_num_threads();
-        try
+        using var threadCount = TestSetup.Threads(threads);
+        random.manual_seed(11);
+        var shapes = new long[][] { [70_001], [13, 8], [5] };
+        var ours = shapes.Select(s => new Parameter(randn(s))).ToArray();
+        var theirs = ours.Select(p => new Parameter(p.detach().clone())).ToArray();
+        using var fused = new FusedAdam(ours, lr: 2e-3);
+        using var reference = optim.Adam(theirs, lr: 2e-3);
+        for (int step = 0; step < 25; step++)
         {
-            set_num_threads(threads);
-            random.manual_seed(11);
-            var shapes = new long[][] { [70_001], [13, 8], [5] };
-            var ours = shapes.Select(s => new Parameter(randn(s))).ToArray();
-            var theirs = ours.Select(p => new Parameter(p.detach().clone())).ToArray();
-            using var fused = new FusedAdam(ours, lr: 2e-3);
-            using var reference = optim.Adam(theirs, lr: 2e-3);
-            for (int step = 0; step < 25; step++)
-            {
-                for (int i = 0; i < shapes.Length; i++)
-                {
-                    var grad = randn(shapes[i]) * (i + 1) * 0.1;
-                    ours[i].grad = grad.clone();
-                    theirs[i].grad = grad.clone();
-                }
-                fused.step();
-                reference.step();
-            }
-            for (int i = 0; i < shapes.Length; i++)
-                Assert.True(ours[i].allclose(theirs[i], rtol: 1e-5, atol: 1e-6), $"parameter {i} differs");
-            var (ourState, theirState) = (fused.state_dict().State, reference.state_dict().State);
             for (int i = 0; i < shapes.Length; i++)
             {
-                var (a, b) = ((Adam.State)ourState[i], (Adam.State)theirState[i]);
-                Assert.Equal(b.step, a.step);
-                Assert.True(a.exp_avg.allclose(b.exp_avg, rtol: 1e-5, atol: 1e-7), $"first moment {i} differs");
-                Assert.True(a.exp_avg_sq.allclose(b.exp_avg_sq, rtol: 1e-5, atol: 1e-9), $"second moment {i} differs");
+                var grad = randn(shapes[i]) * (i + 1) * 0.1;
+                ours[i].grad = grad.clone();
+                theirs[i].grad = grad.clone();
             }
-            Assert.False(ours[0].allclose(theirs[0].detach().clone().zero_()), "the parameters moved");
+            fused.step();
+            reference.step();
         }
-        finally
+        for (int i = 0; i < shapes.Length; i++)
+            Assert.True(ours[i].allclose(theirs[i], rtol: 1e-5, atol: 1e-6), $"parameter {i} differs");
+        var (ourState, theirState) = (fused.state_dict().State, reference.state_dict().State);
+        for (int i = 0; i < shapes.Length; i++)
         {
-            set_num_threads(before);
+            var (a, b) = ((Adam.State)ourState[i], (Adam.State)theirState[i]);
+            Assert.Equal(b.step, a.step);
+            Assert.True(a.exp_avg.allclose(b.exp_avg, rtol: 1e-5, atol: 1e-7), $"first moment {i} differs");
+            Assert.True(a.exp_avg_sq.allclose(b.exp_avg_sq, rtol: 1e-5, atol: 1e-9), $"second moment {i} differs");
         }
+        Assert.False(ours[0].allclose(theirs[0].detach().clone().zero_()), "the parameters moved");
     }
 
     [Fact]

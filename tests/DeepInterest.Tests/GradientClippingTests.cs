@@ -18,36 +18,28 @@ public class GradientClippingTests
     public void MatchesLibTorchsClipGradNorm(double maxNorm, int threads)
     {
         using var scope = NewDisposeScope();
-        int before = get_num_threads();
-        try
+        using var threadCount = TestSetup.Threads(threads);
+        random.manual_seed(13);
+        var shapes = new long[][] { [70_001], [13, 8], [5] };
+        var ours = shapes.Select(s => new Parameter(randn(s))).Append(new Parameter(randn(3))).ToArray();
+        var theirs = ours.Select(p => new Parameter(p.detach().clone())).ToArray();
+        for (int i = 0; i < shapes.Length; i++)
         {
-            set_num_threads(threads);
-            random.manual_seed(13);
-            var shapes = new long[][] { [70_001], [13, 8], [5] };
-            var ours = shapes.Select(s => new Parameter(randn(s))).Append(new Parameter(randn(3))).ToArray();
-            var theirs = ours.Select(p => new Parameter(p.detach().clone())).ToArray();
-            for (int i = 0; i < shapes.Length; i++)
-            {
-                var grad = randn(shapes[i]) * (i + 1);
-                ours[i].grad = grad.clone();
-                theirs[i].grad = grad.clone();
-            }
-            var untouched = ours[0].grad!.clone();
-
-            double norm = GradientClipping.ClipGradientNorm(ours, maxNorm);
-            double expectedNorm = nn.utils.clip_grad_norm_(theirs, maxNorm);
-
-            Assert.Equal(expectedNorm, norm, 1e-6 * expectedNorm);
-            for (int i = 0; i < shapes.Length; i++)
-                Assert.True(ours[i].grad!.allclose(theirs[i].grad!, rtol: 1e-6, atol: 0), $"gradient {i} differs");
-            Assert.Null(ours[^1].grad);
-            if (maxNorm > norm) Assert.True(ours[0].grad!.allclose(untouched, 0, 0), "a gradient below the threshold changed");
-            else Assert.Equal(maxNorm, Math.Sqrt(ours.Where(p => p.grad is not null).Sum(p => p.grad!.to(ScalarType.Float64).pow(2).sum().item<double>())), 1e-4);
+            var grad = randn(shapes[i]) * (i + 1);
+            ours[i].grad = grad.clone();
+            theirs[i].grad = grad.clone();
         }
-        finally
-        {
-            set_num_threads(before);
-        }
+        var untouched = ours[0].grad!.clone();
+
+        double norm = GradientClipping.ClipGradientNorm(ours, maxNorm);
+        double expectedNorm = nn.utils.clip_grad_norm_(theirs, maxNorm);
+
+        Assert.Equal(expectedNorm, norm, 1e-6 * expectedNorm);
+        for (int i = 0; i < shapes.Length; i++)
+            Assert.True(ours[i].grad!.allclose(theirs[i].grad!, rtol: 1e-6, atol: 0), $"gradient {i} differs");
+        Assert.Null(ours[^1].grad);
+        if (maxNorm > norm) Assert.True(ours[0].grad!.allclose(untouched, 0, 0), "a gradient below the threshold changed");
+        else Assert.Equal(maxNorm, Math.Sqrt(ours.Where(p => p.grad is not null).Sum(p => p.grad!.to(ScalarType.Float64).pow(2).sum().item<double>())), 1e-4);
     }
 
     [Fact]

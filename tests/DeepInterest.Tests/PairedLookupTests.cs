@@ -24,33 +24,25 @@ public class PairedLookupTests
     public void MatchesTwoEmbeddingLookupsJoinedByCat(long[] shape, int dim, int threads)
     {
         using var scope = NewDisposeScope();
-        int before = get_num_threads();
-        try
-        {
-            set_num_threads(threads);
-            random.manual_seed(5);
-            var (paired, itemTable, categoryTable) = Tables(itemRows: 97, categoryRows: 11, dim);
-            var itemIds = Ids(shape, 97);
-            var categoryIds = Ids(shape, 11);
-            var upstream = randn([.. shape, 2 * dim]);
+        using var threadCount = TestSetup.Threads(threads);
+        random.manual_seed(5);
+        var (paired, itemTable, categoryTable) = Tables(itemRows: 97, categoryRows: 11, dim);
+        var itemIds = Ids(shape, 97);
+        var categoryIds = Ids(shape, 11);
+        var upstream = randn([.. shape, 2 * dim]);
 
-            var output = paired.forward(itemIds, categoryIds);
-            var expected = cat([itemTable.forward(itemIds), categoryTable.forward(categoryIds)], -1);
-            (output * upstream).sum().backward();
-            (expected * upstream).sum().backward();
+        var output = paired.forward(itemIds, categoryIds);
+        var expected = cat([itemTable.forward(itemIds), categoryTable.forward(categoryIds)], -1);
+        (output * upstream).sum().backward();
+        (expected * upstream).sum().backward();
 
-            Assert.Equal(expected.shape, output.shape);
-            Assert.True(output.allclose(expected, 0, 0), "values differ");
-            var grads = paired.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
-            Assert.True(grads["items.weight"].allclose(itemTable.weight!.grad!, 0, 0), "item table gradients differ");
-            Assert.True(grads["categories.weight"].allclose(categoryTable.weight!.grad!, 0, 0), "category table gradients differ");
-            Assert.Equal(0f, grads["items.weight"][Vocabulary.Padding].abs().sum().item<float>());
-            Assert.Equal(itemIds.numel() > 0, grads["items.weight"].abs().sum().item<float>() > 0);
-        }
-        finally
-        {
-            set_num_threads(before);
-        }
+        Assert.Equal(expected.shape, output.shape);
+        Assert.True(output.allclose(expected, 0, 0), "values differ");
+        var grads = paired.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+        Assert.True(grads["items.weight"].allclose(itemTable.weight!.grad!, 0, 0), "item table gradients differ");
+        Assert.True(grads["categories.weight"].allclose(categoryTable.weight!.grad!, 0, 0), "category table gradients differ");
+        Assert.Equal(0f, grads["items.weight"][Vocabulary.Padding].abs().sum().item<float>());
+        Assert.Equal(itemIds.numel() > 0, grads["items.weight"].abs().sum().item<float>() > 0);
     }
 
     [Theory]
