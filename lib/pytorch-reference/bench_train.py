@@ -13,7 +13,10 @@ file has the textbook one, which is the point of the comparison:
   - BST's attention is torch.nn.MultiheadAttention (PyTorch 1.13 has no fused scaled_dot_product_attention; the
     kit's training step uses libtorch's fused kernel);
   - DSIN's session self-attention is torch.nn.MultiheadAttention, as in the kit's training step, and its Bi-LSTM
-    two torch.nn.LSTMs, one per direction, as in the kit.
+    two torch.nn.LSTMs, one per direction, as in the kit;
+  - every model embeds item and category with two nn.Embedding lookups and torch.cat (the kit: one paired-lookup
+    node), and the step ends with nn.utils.clip_grad_norm_ and torch.optim.Adam (the kit: one pass over the gradients
+    for the norm, one SIMD pass per parameter tensor for Adam, the same arithmetic).
 The recurrences handle left padding without pack_padded_sequence: each reads the real steps first (the forward
 ones the history rotated, DSIN's backward LSTM the history flipped), so padding only follows them and never reaches a
 real step's output. Packing would give the same outputs, but PyTorch 1.13's CPU RNN narrows a packed input step by

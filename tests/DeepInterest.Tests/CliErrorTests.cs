@@ -237,7 +237,7 @@ public class CliErrorTests
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(row, @"\d+\.\d").Count);
     }
 
-    /// <summary><c>bench train</c> prints the matmul ceiling, GFLOP/s for a counted model and n/a for one without a count.</summary>
+    /// <summary><c>bench train</c> prints the mean and median step, the matmul ceiling, GFLOP/s for a counted model and n/a for one without a count.</summary>
     [Fact]
     public async Task BenchTrainPrintsGflopsAgainstTheMatmulCeilingAndNaWithoutACount()
     {
@@ -246,7 +246,9 @@ public class CliErrorTests
         Assert.True(code == 0, $"exit {code}: {error}");
         Assert.Matches(@"fp32 matmul ceiling: \d+\.\d GFLOP/s", output);
         Assert.Contains("GFLOP/s", output);
-        Assert.DoesNotContain("n/a", output.Split('\n').Single(l => l.Contains("avgpool")));
+        var avgpool = output.Split('\n').Single(l => l.Contains("avgpool"));
+        Assert.DoesNotContain("n/a", avgpool);
+        Assert.Matches(@"│ +\d+\.\d │ +\d+\.\d │", avgpool);                                      // ms / step and the median step (CPU)
         Assert.Contains("n/a", output.Split('\n').Single(l => l.Contains("dien-gru")));  // every course model has a count; DIEN's ablations not
     }
 

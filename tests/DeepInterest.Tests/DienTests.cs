@@ -201,19 +201,11 @@ public class DienTests
         var rows = string.Join(' ', Enumerable.Range(0, 96).Select(_ => leftPadded
             ? new string('0', 7 - random.Next(0, 8)).PadRight(7, '1')                      // lengths 0..7, left padding
             : new string(Enumerable.Range(0, 7).Select(_ => random.Next(3) > 0 ? '1' : '0').ToArray())));
-        int before = get_num_threads();
-        try
-        {
-            set_num_threads(2);
-            var mask = tensor(rows.Replace(" ", "").Select(c => c == '1').ToArray(), [96, 7]);
-            Assert.True(OpenMpTeam.Available);
-            Assert.Equal(2, RowParts.For(StepRows.Of(mask).Counts));                         // the path this test is about
-            AssertFusedGruMatchesReference(mode, rows, ScalarType.Float32, hidden: 8);
-        }
-        finally
-        {
-            set_num_threads(before);
-        }
+        using var threadCount = TestSetup.Threads(2);
+        var mask = tensor(rows.Replace(" ", "").Select(c => c == '1').ToArray(), [96, 7]);
+        Assert.True(OpenMpTeam.Available);
+        Assert.Equal(2, RowParts.For(StepRows.Of(mask).Counts));                         // the path this test is about
+        AssertFusedGruMatchesReference(mode, rows, ScalarType.Float32, hidden: 8);
     }
 
     /// <summary>Part bounds hold about equal shares of the packed rows, hand-computed: Σ_s min(n_s, J) against k·N/P.</summary>
@@ -294,21 +286,13 @@ public class DienTests
     public void TheFusedLayerRestoresTheThreadCount()
     {
         using var scope = NewDisposeScope();
-        int before = get_num_threads();
-        try
-        {
-            set_num_threads(2);
-            var gru = new MaskedGru(3, 2, UpdateGateAttention.Scale);
-            var mask = tensor(new[] { false, true, true, true, true, true, true, true }, [2, 4]); // (2, 4) lengths 3 and 4
-            var result = gru.forward(randn(2, 4, 3).requires_grad_(), mask, rand(2, 4));
-            Assert.Equal(2, get_num_threads());
-            (result.Outputs.sum() + result.Final.sum()).backward();
-            Assert.Equal(2, get_num_threads());
-        }
-        finally
-        {
-            set_num_threads(before);
-        }
+        using var threadCount = TestSetup.Threads(2);
+        var gru = new MaskedGru(3, 2, UpdateGateAttention.Scale);
+        var mask = tensor(new[] { false, true, true, true, true, true, true, true }, [2, 4]); // (2, 4) lengths 3 and 4
+        var result = gru.forward(randn(2, 4, 3).requires_grad_(), mask, rand(2, 4));
+        Assert.Equal(2, get_num_threads());
+        (result.Outputs.sum() + result.Final.sum()).backward();
+        Assert.Equal(2, get_num_threads());
     }
 
     /// <summary>Attention scores of another dtype than the inputs are refused up front (the CPU kernels read both as float32).</summary>

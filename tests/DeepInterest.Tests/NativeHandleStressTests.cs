@@ -103,43 +103,35 @@ public class NativeHandleStressTests(ITestOutputHelper output)
     [Fact]
     public void FusedGruInPartsOfRowsSurvivesConcurrentCollections()
     {
-        int before = get_num_threads();
-        try
+        using var threadCount = TestSetup.Threads(2);
+        using var scope = NewDisposeScope();
+        random.manual_seed(5);
+        var gru = new MaskedGru(16, 16, UpdateGateAttention.Scale);
+        var lengths = randint(0, 21, [128, 1]);                                           // (128, 1)
+        var mask = arange(20).unsqueeze(0).ge(20 - lengths);                             // (128, 20) left padding
+        var inputs = randn(128, 20, 16).requires_grad_();
+        var attention = rand(128, 20);
+        Assert.Equal(2, RowParts.For(StepRows.Of(mask).Counts));
+        (Tensor Final, Tensor Gradient) Pass()
         {
-            set_num_threads(2);
-            using var scope = NewDisposeScope();
-            random.manual_seed(5);
-            var gru = new MaskedGru(16, 16, UpdateGateAttention.Scale);
-            var lengths = randint(0, 21, [128, 1]);                                           // (128, 1)
-            var mask = arange(20).unsqueeze(0).ge(20 - lengths);                             // (128, 20) left padding
-            var inputs = randn(128, 20, 16).requires_grad_();
-            var attention = rand(128, 20);
-            Assert.Equal(2, RowParts.For(StepRows.Of(mask).Counts));
-            (Tensor Final, Tensor Gradient) Pass()
-            {
-                inputs.grad?.zero_();
-                var result = gru.forward(inputs, mask, attention);
-                (result.Outputs.sum() + result.Final.sum()).backward();
-                return (result.Final.detach().clone(), inputs.grad!.clone());
-            }
-            var first = Pass();
-            int passes = 0;
-            using var pressure = new GcPressure();
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(2))
-            {
-                using var passScope = NewDisposeScope();
-                var (final, gradient) = Pass();
-                Assert.True(first.Final.allclose(final, 1e-5, 1e-6) && first.Gradient.allclose(gradient, 1e-5, 1e-6), $"pass {passes} differs");
-                passes++;
-            }
-            output.WriteLine($"{passes} passes, {pressure.Collections:N0} full collections");
-            Assert.True(pressure.Collections > 10, $"only {pressure.Collections} collections ran: no pressure was applied");
+            inputs.grad?.zero_();
+            var result = gru.forward(inputs, mask, attention);
+            (result.Outputs.sum() + result.Final.sum()).backward();
+            return (result.Final.detach().clone(), inputs.grad!.clone());
         }
-        finally
+        var first = Pass();
+        int passes = 0;
+        using var pressure = new GcPressure();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(2))
         {
-            set_num_threads(before);
+            using var passScope = NewDisposeScope();
+            var (final, gradient) = Pass();
+            Assert.True(first.Final.allclose(final, 1e-5, 1e-6) && first.Gradient.allclose(gradient, 1e-5, 1e-6), $"pass {passes} differs");
+            passes++;
         }
+        output.WriteLine($"{passes} passes, {pressure.Collections:N0} full collections");
+        Assert.True(pressure.Collections > 10, $"only {pressure.Collections} collections ran: no pressure was applied");
     }
 
     /// <summary>Every model of the course trains one epoch (forward, backward, clipping, optimizer step), is validated

@@ -40,25 +40,18 @@ public class ParallelDropoutTests
     public void TheMaskFollowsTorchsSeedNotTheThreadCountAndEveryBlockDrawsItsOwn()
     {
         using var scope = NewDisposeScope();
-        int before = get_num_threads();
-        Tensor Draw(int threads)
+        using var threadCount = TestSetup.Threads(1);                                          // Draw changes it; disposal restores it
+        Tensor Draw(int count)
         {
-            set_num_threads(threads);
+            set_num_threads(count);
             random.manual_seed(42);
             return ParallelDropout.Apply(ones(3 << 16), 0.5, training: true);
         }
-        try
-        {
-            var (one, two) = (Draw(1), Draw(2));
-            Assert.True(one.eq(two).all().item<bool>(), "the same seed gave another mask on two threads");
-            Assert.False(one.eq(ParallelDropout.Apply(ones(3 << 16), 0.5, training: true)).all().item<bool>(), "a second draw repeated the first");
-            var blocks = one.view(3, 1 << 16);
-            Assert.False(blocks[0].eq(blocks[1]).all().item<bool>() || blocks[1].eq(blocks[2]).all().item<bool>(), "two blocks drew the same numbers");
-        }
-        finally
-        {
-            set_num_threads(before);
-        }
+        var (one, two) = (Draw(1), Draw(2));
+        Assert.True(one.eq(two).all().item<bool>(), "the same seed gave another mask on two threads");
+        Assert.False(one.eq(ParallelDropout.Apply(ones(3 << 16), 0.5, training: true)).all().item<bool>(), "a second draw repeated the first");
+        var blocks = one.view(3, 1 << 16);
+        Assert.False(blocks[0].eq(blocks[1]).all().item<bool>() || blocks[1].eq(blocks[2]).all().item<bool>(), "two blocks drew the same numbers");
     }
 
     [Fact]

@@ -18,30 +18,22 @@ public class ParallelPReluTests
     public void MatchesLibTorchsPReluInValuesAndGradients(int rows, int channels, int threads)
     {
         using var scope = NewDisposeScope();
-        int before = get_num_threads();
-        try
-        {
-            set_num_threads(threads);
-            random.manual_seed(3);
-            var layer = new ParallelPRelu(channels);
-            using (no_grad()) layer.parameters().Single().uniform_(-0.5, 0.5);
-            var slopes = layer.parameters().Single().detach().clone().requires_grad_();
-            var input = randn(rows, channels).masked_fill(rand(rows, channels) < 0.05, 0);  // (N, C) with zeros
-            var upstream = randn(rows, channels);
-            var (x1, x2) = (input.clone().requires_grad_(), input.clone().requires_grad_());
-            var output = layer.forward(x1);
-            var expected = nn.functional.prelu(x2, slopes);
-            (output * upstream).sum().backward();
-            (expected * upstream).sum().backward();
-            Assert.True(output.allclose(expected, 0, 0), "outputs differ");
-            Assert.True(x1.grad!.allclose(x2.grad!, 0, 0), "input gradients differ");
-            Assert.True(layer.parameters().Single().grad!.allclose(slopes.grad!, 1e-5, 1e-4), "slope gradients differ");
-            Assert.Equal(rows > 0, slopes.grad!.abs().sum().item<float>() > 0);
-        }
-        finally
-        {
-            set_num_threads(before);
-        }
+        using var threadCount = TestSetup.Threads(threads);
+        random.manual_seed(3);
+        var layer = new ParallelPRelu(channels);
+        using (no_grad()) layer.parameters().Single().uniform_(-0.5, 0.5);
+        var slopes = layer.parameters().Single().detach().clone().requires_grad_();
+        var input = randn(rows, channels).masked_fill(rand(rows, channels) < 0.05, 0);  // (N, C) with zeros
+        var upstream = randn(rows, channels);
+        var (x1, x2) = (input.clone().requires_grad_(), input.clone().requires_grad_());
+        var output = layer.forward(x1);
+        var expected = nn.functional.prelu(x2, slopes);
+        (output * upstream).sum().backward();
+        (expected * upstream).sum().backward();
+        Assert.True(output.allclose(expected, 0, 0), "outputs differ");
+        Assert.True(x1.grad!.allclose(x2.grad!, 0, 0), "input gradients differ");
+        Assert.True(layer.parameters().Single().grad!.allclose(slopes.grad!, 1e-5, 1e-4), "slope gradients differ");
+        Assert.Equal(rows > 0, slopes.grad!.abs().sum().item<float>() > 0);
     }
 
     [Fact]

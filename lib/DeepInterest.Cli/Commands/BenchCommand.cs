@@ -14,7 +14,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var train = new Command("train", "Training samples/s and GFLOP/s per model on full-length histories (default: batch 256, history 50, embedding 32 per field), against the fp32 matmul GFLOP/s");
+        var train = new Command("train", "Training ms per step (mean and median) and GFLOP/s per model on full-length histories (default: batch 256, history 50, embedding 32 per field), against the fp32 matmul GFLOP/s");
         var models = UserInput.Models();
         var batchSize = UserInput.WholeNumber("--batch-size", null, 256);
         var maxLength = UserInput.WholeNumber("--max-length", null, 50);
@@ -104,19 +104,20 @@ internal static class BenchCommand
         console.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps; {data.FieldsLine()}{features.Suffix}[/]");
         console.MarkupLineInterpolated($"fp32 matmul ceiling: {ceiling:F1} GFLOP/s (1024×1024 by 1024×1024, median of 5 after 2 warm-up)");
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var h in new[] { "model", "params", "ms / step", "train samples/s", "GFLOP / step", "GFLOP/s", "% of matmul" }) table.AddColumn(new TableColumn(h).RightAligned());
+        foreach (var h in new[] { "model", "params", "ms / step", "median ms", "GFLOP / step", "GFLOP/s", "% of matmul" }) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var name in models)
         {
             torch.manual_seed(42);
             using var model = ModelZoo.Create(name, space, options);
-            var samplesPerSecond = trainer.MeasureTrainingThroughput(model, fullLength, data.Vocabulary, steps);
+            var (samplesPerSecond, medianMilliseconds) = trainer.MeasureTrainingThroughput(model, fullLength, data.Vocabulary, steps);
             var secondsPerStep = config.BatchSize / samplesPerSecond;
             var flops = StepFlops.ForModel(name, config.BatchSize, config.MaxLength, options.EmbeddingDim, profileWidth);
             var rate = flops / secondsPerStep / 1e9;
-            table.AddRow(name, model.ParameterCount().ToString("N0"), (1000 * secondsPerStep).ToString("F1"), samplesPerSecond.ToString("N0"),
+            table.AddRow(name, model.ParameterCount().ToString("N0"), (1000 * secondsPerStep).ToString("F1"), medianMilliseconds?.ToString("F1") ?? "n/a",
                 flops is { } f ? (f / 1e9).ToString("F3") : "n/a", rate is { } r ? r.ToString("F1") : "n/a", rate is { } p ? (100 * p / ceiling).ToString("F0") : "n/a");
         }
         console.Write(table);
+        console.MarkupLine("[grey]ms / step: the mean over the timed steps (GFLOP/s divides by it); median ms: the median step, on the CPU (n/a elsewhere: steps return before their kernels finish)[/]");
         console.MarkupLine("[grey]FLOPs: the forward multiply-adds of Linear layers, DIEN's GRUs, DSIN's LSTMs and attention products (side fields: the MLP's profile columns) × 2, × 3 for forward + backward; " +
                            "element-wise work not counted (a lower bound). n/a: no analytic count for that model (DIEN's ablations).[/]");
         return 0;

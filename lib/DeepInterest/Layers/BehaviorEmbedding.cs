@@ -99,6 +99,8 @@ public sealed class BehaviorEmbedding : Module<Tensor, Tensor, Tensor>
     /// <summary>(…) item and category indices → (…, 2D).</summary>
     public override Tensor forward(Tensor itemIds, Tensor categoryIds)
     {
+        if (PairedLookupKernels.Supports(itemIds, categoryIds, items.weight!, categories.weight!))
+            return PairedLookupFunction.Apply(itemIds, categoryIds, items.weight!, categories.weight!, Vocabulary.Padding);
         using var scope = NewDisposeScope();
         return cat([items.forward(itemIds), categories.forward(categoryIds)], -1).MoveToOuterDisposeScope();
     }

@@ -11,4 +11,9 @@ internal static class TensorMemory
     public static Span<float> Floats(Tensor tensor) => tensor.dtype == ScalarType.Float32
         ? MemoryMarshal.Cast<byte, float>(tensor.bytes)
         : throw new ArgumentException($"CPU kernels read float32 tensors, got {tensor.dtype}", nameof(tensor));
+
+    /// <summary>A contiguous int64 CPU tensor's elements, in place; any other dtype is refused.</summary>
+    public static Span<long> Longs(Tensor tensor) => tensor.dtype == ScalarType.Int64
+        ? MemoryMarshal.Cast<byte, long>(tensor.bytes)
+        : throw new ArgumentException($"CPU kernels read int64 indices, got {tensor.dtype}", nameof(tensor));
 }

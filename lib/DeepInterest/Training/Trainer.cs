@@ -146,12 +146,12 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Training throughput in samples per second: <paramref name="steps"/> optimizer steps (after
-    /// <paramref name="warmup"/> untimed ones) on batches of <see cref="TrainerConfig.BatchSize"/> samples cycled from
-    /// <paramref name="samples"/>, collated once beforehand, so the number is the model's forward + backward + update
-    /// cost alone. The model's weights change: use a throwaway model.
+    /// Training throughput in samples per second and, on the CPU, the median step's time: <paramref name="steps"/>
+    /// optimizer steps (after <paramref name="warmup"/> untimed ones) on batches of <see cref="TrainerConfig.BatchSize"/>
+    /// samples cycled from <paramref name="samples"/>, collated once beforehand, so the number is the model's forward +
+    /// backward + update cost alone. The model's weights change: use a throwaway model.
     /// </summary>
-    public double MeasureTrainingThroughput(CtrModel model, IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab, int steps = 20, int warmup = 3)
+    public TrainingThroughput MeasureTrainingThroughput(CtrModel model, IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab, int steps = 20, int warmup = 3)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (samples.Count == 0) throw new ArgumentException("throughput needs at least one sample", nameof(samples));
@@ -162,20 +162,26 @@ public sealed class Trainer
         var pool = Enumerable.Range(0, Config.BatchSize * Math.Max(1, Math.Min(steps, 4))).Select(i => samples[i % samples.Count]).ToList();
         var batches = BatchLoader.Batches(pool, vocab, Config.BatchSize, Config.MaxLength, Device).ToList();
         using var losses = new LossWindow(Config.ProgressEvery, Device);
-        void Run(int count)
+        var stepMilliseconds = new double[steps];
+        void Run(int count, double[]? times)
         {
             for (int i = 0; i < count; i++)
             {
+                long start = Stopwatch.GetTimestamp();
                 TrainStep(model, optimizer, batches[i % batches.Count], losses, i + 1);
                 if (losses.IsFull || i + 1 == count) ThrowIfNonFinite(losses.Drain(), epoch: 0, count);
+                if (times is not null) times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
         }
         try
         {
-            Run(warmup);
+            Run(warmup, null);
             var clock = Stopwatch.StartNew();
-            Run(steps);
-            return steps * (double)Config.BatchSize / clock.Elapsed.TotalSeconds;
+            Run(steps, stepMilliseconds);
+            double samplesPerSecond = steps * (double)Config.BatchSize / clock.Elapsed.TotalSeconds;
+            Array.Sort(stepMilliseconds);
+            double median = steps % 2 == 1 ? stepMilliseconds[steps / 2] : (stepMilliseconds[steps / 2 - 1] + stepMilliseconds[steps / 2]) / 2;
+            return new TrainingThroughput(samplesPerSecond, Device.type == DeviceType.CPU ? median : null);
         }
         finally
         {
@@ -232,7 +238,7 @@ public sealed class Trainer
         if (output.Regularization is { } regularization) loss = loss + regularization;
         losses.Add(loss, batch.Size, step);
         loss.backward();
-        if (Config.ClipGradNorm is { } maxNorm) nn.utils.clip_grad_norm_(model.parameters(), maxNorm);
+        if (Config.ClipGradNorm is { } maxNorm) GradientClipping.ClipGradientNorm(model.parameters(), maxNorm);
         optimizer.step();
     }
 
@@ -252,7 +258,7 @@ public sealed class Trainer
 
     private optim.Optimizer CreateOptimizer(CtrModel model) => Config.Optimizer switch
     {
-        OptimizerKind.Adam => optim.Adam(model.parameters(), Config.LearningRate),
+        OptimizerKind.Adam => new FusedAdam(model.parameters(), Config.LearningRate),
         OptimizerKind.Adagrad => optim.Adagrad(model.parameters(), Config.LearningRate),
         _ => throw new ArgumentOutOfRangeException(nameof(Config.Optimizer), Config.Optimizer, "unknown optimizer"),
     };

@@ -61,6 +61,13 @@ public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationA
 public sealed record TrainingResult(IReadOnlyList<EpochRecord> History, int BestEpoch, double TrainSeconds, double TrainSamplesPerSecond);
 
 /// <summary>
+/// <see cref="Trainer.MeasureTrainingThroughput"/>'s result: samples per second over all timed steps, and on the CPU the
+/// median step's milliseconds, which a machine shared with other work disturbs less than the mean (a few steps that
+/// wait for a core can double it). Null on other devices, whose steps return before their kernels finish.
+/// </summary>
+public sealed record TrainingThroughput(double SamplesPerSecond, double? MedianStepMilliseconds);
+
+/// <summary>
 /// Reported every <see cref="TrainerConfig.ProgressEvery"/> steps and at an epoch's last step; <see cref="RunningLoss"/>
 /// is the mean training loss (BCE plus auxiliary and regularization terms, weighted by batch size) of the epoch's steps
 /// 1..<see cref="Step"/>.
