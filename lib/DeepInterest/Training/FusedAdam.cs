@@ -10,12 +10,11 @@ namespace DeepInterest.Training;
 
 /// <summary>
 /// Adam (Kingma and Ba, ICLR 2015, Algorithm 1) as TorchSharp's <c>optim.Adam</c> computes it, bias corrections
-/// folded into the step: m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
-/// TorchSharp runs that as seven libtorch operators per parameter
-/// tensor, an intermediate for the denominator among them; on the CPU this class does it in one SIMD pass per tensor
-/// (<see cref="AdamKernels"/>) over the same state, so <c>state_dict</c>, checkpoints and the learning-rate
-/// schedulers see an ordinary <c>Adam</c>. Other devices and dtypes, weight decay, AMSGrad and <c>maximize</c>
-/// take TorchSharp's step.
+/// folded into the step: m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε).
+/// TorchSharp runs that as seven libtorch operators per parameter tensor, an intermediate for the denominator among
+/// them; on the CPU this class does it in one SIMD pass per tensor (<see cref="AdamKernels"/>) over the same state,
+/// so <c>state_dict</c>, checkpoints and the learning-rate schedulers see an ordinary <c>Adam</c>. Other devices and
+/// dtypes, weight decay, AMSGrad and <c>maximize</c> take TorchSharp's step.
 /// </summary>
 public sealed class FusedAdam : Adam
 {
@@ -38,7 +37,7 @@ public sealed class FusedAdam : Adam
     }
 
     private bool Fusable(TorchSharp.Modules.ParamGroup group) => group.Options is Options { amsgrad: false, maximize: false, weight_decay: 0 }
-        && group.Parameters.All(p => p.grad is not { } grad || AdamKernels.Supports(p, grad, ((State)_state[p.Handle]).exp_avg_sq));
+        && group.Parameters.All(p => p.grad is not { } grad || AdamKernels.Supports(p, grad, (State)_state[p.Handle]));
 }
 
 /// <summary>One step's coefficients in float32, rounded as libtorch rounds its double Scalars.</summary>
@@ -57,10 +56,10 @@ internal static unsafe class AdamKernels
     private const int Lanes = 8;
     private const int ElementsPerPart = 1 << 16;
 
-    public static bool Supports(Tensor param, Tensor grad, Tensor moment) =>
-        Vector256.IsHardwareAccelerated && param.device_type == DeviceType.CPU && param.dtype == ScalarType.Float32
-        && grad.dtype == ScalarType.Float32 && moment.dtype == ScalarType.Float32 && param.is_contiguous() && grad.is_contiguous()
-        && param.numel() <= int.MaxValue;
+    /// <summary>A float32 CPU parameter under 2³¹ elements whose gradient and moments are contiguous float32 tensors too.</summary>
+    public static bool Supports(Tensor param, Tensor grad, Adam.State state) =>
+        Vector256.IsHardwareAccelerated && param.device_type == DeviceType.CPU && param.numel() <= int.MaxValue
+        && new[] { param, grad, state.exp_avg, state.exp_avg_sq }.All(t => t.dtype == ScalarType.Float32 && t.is_contiguous());
 
     public static void Update(Tensor param, Tensor grad, Tensor firstMoment, Tensor secondMoment, AdamStep c)
     {
