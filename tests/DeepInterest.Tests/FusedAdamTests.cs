@@ -11,7 +11,7 @@ public class FusedAdamTests
 {
     /// <summary>Twin parameter sets, the same random gradients each step, 25 steps: parameters and both moments agree to
     /// float rounding (the kernel multiplies and adds where libtorch may fuse them). 70,001 elements: several parts on
-    /// two threads and a tail shorter than a vector.</summary>
+    /// two threads and a tail shorter than a vector. A last parameter never gets a gradient and must not move.</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -21,8 +21,9 @@ public class FusedAdamTests
         using var threadCount = TestSetup.Threads(threads);
         random.manual_seed(11);
         var shapes = new long[][] { [70_001], [13, 8], [5] };
-        var ours = shapes.Select(s => new Parameter(randn(s))).ToArray();
+        var ours = shapes.Select(s => new Parameter(randn(s))).Append(new Parameter(randn(4))).ToArray();
         var theirs = ours.Select(p => new Parameter(p.detach().clone())).ToArray();
+        var start = ours.Select(p => p.detach().clone()).ToArray();
         using var fused = new FusedAdam(ours, lr: 2e-3);
         using var reference = optim.Adam(theirs, lr: 2e-3);
         for (int step = 0; step < 25; step++)
@@ -46,7 +47,9 @@ public class FusedAdamTests
             Assert.True(a.exp_avg.allclose(b.exp_avg, rtol: 1e-5, atol: 1e-7), $"first moment {i} differs");
             Assert.True(a.exp_avg_sq.allclose(b.exp_avg_sq, rtol: 1e-5, atol: 1e-9), $"second moment {i} differs");
         }
-        Assert.False(ours[0].allclose(theirs[0].detach().clone().zero_()), "the parameters moved");
+        Assert.All(Enumerable.Range(0, shapes.Length), i => Assert.False(ours[i].allclose(start[i]), $"parameter {i} did not move"));
+        Assert.True(ours[^1].allclose(start[^1], 0, 0), "the parameter without a gradient moved");
+        Assert.Equal(0, ((Adam.State)ourState[^1]).step);                                  // and took no step
     }
 
     [Fact]
