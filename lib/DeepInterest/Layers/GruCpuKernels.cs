@@ -101,7 +101,7 @@ internal static unsafe class GruCpuKernels
         Tensor kCandidate, Tensor carry, Tensor? change)
     {
         int rows = (int)gates.shape[0], width = (int)gates.shape[1], hidden = (int)previous.shape[1], carryWidth = (int)carry.shape[1];
-        int parts = Math.Min(get_num_threads(), Math.Max(1, rows / 256));
+        int parts = OpenMpTeam.PartsFor(rows, 256);
         void Part(int part)
         {
             var (first, count) = OpenMpTeam.Share(rows, parts, part);

@@ -90,7 +90,7 @@ internal static unsafe class PairedLookupKernels
         int positions = (int)itemIds.numel();
         long itemRows = itemTable.shape[0], categoryRows = categoryTable.shape[0];
         int itemDim = (int)itemTable.shape[1], categoryDim = (int)categoryTable.shape[1], width = itemDim + categoryDim;
-        int parts = Parts(positions);
+        int parts = OpenMpTeam.PartsFor(positions, PositionsPerPart);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
             var (first, count) = OpenMpTeam.Share(positions, parts, part);
@@ -109,7 +109,7 @@ internal static unsafe class PairedLookupKernels
     {
         int positions = (int)itemIds.numel();
         int itemDim = (int)itemGrad.shape[1], categoryDim = (int)categoryGrad.shape[1], width = itemDim + categoryDim;
-        int parts = Parts(positions);
+        int parts = OpenMpTeam.PartsFor(positions, PositionsPerPart);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
             fixed (long* items = Longs(itemIds), categories = Longs(categoryIds))
@@ -144,5 +144,4 @@ internal static unsafe class PairedLookupKernels
     private static long Checked(long id, long rows, string table, long position) => (ulong)id < (ulong)rows ? id
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"{table} id {id} at flat position {position} is outside the {table} table's {rows} rows");
 
-    private static int Parts(int positions) => Math.Max(1, Math.Min(get_num_threads(), positions / PositionsPerPart));
 }

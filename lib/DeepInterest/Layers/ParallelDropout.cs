@@ -62,7 +62,7 @@ internal static unsafe class DropoutMask
     public static void Fill(Tensor mask, double probability, long seed)
     {
         int count = (int)mask.numel(), blocks = (count + BlockSize - 1) / BlockSize;
-        int parts = Math.Max(1, Math.Min(get_num_threads(), blocks));
+        int parts = OpenMpTeam.PartsFor(blocks, 1);
         float keep = (float)(1 - probability), scale = (float)(1 / (1 - probability));
         OpenMpTeam.Run(parts, part =>
         {

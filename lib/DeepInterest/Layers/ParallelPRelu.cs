@@ -86,7 +86,7 @@ internal static unsafe class PReluKernels
 
     public static void Forward(Tensor input, Tensor weight, Tensor output)
     {
-        int rows = (int)input.shape[0], channels = (int)input.shape[1], parts = Parts(rows);
+        int rows = (int)input.shape[0], channels = (int)input.shape[1], parts = OpenMpTeam.PartsFor(rows, RowsPerPart);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) => // hot from its first call
         {
             var (first, count) = OpenMpTeam.Share(rows, parts, part);
@@ -103,7 +103,7 @@ internal static unsafe class PReluKernels
 
     public static void Backward(Tensor input, Tensor weight, Tensor outputGrad, Tensor inputGrad, Tensor weightGrad)
     {
-        int rows = (int)input.shape[0], channels = (int)input.shape[1], parts = Parts(rows);
+        int rows = (int)input.shape[0], channels = (int)input.shape[1], parts = OpenMpTeam.PartsFor(rows, RowsPerPart);
         var partSums = new double[parts, channels];
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
@@ -133,5 +133,4 @@ internal static unsafe class PReluKernels
         }
     }
 
-    private static int Parts(int rows) => Math.Max(1, Math.Min(get_num_threads(), rows / RowsPerPart));
 }

@@ -20,7 +20,7 @@ internal static class RowParts
     /// team is not at hand (<see cref="OpenMpTeam.Available"/>), since .NET threads would share cores with its spinning workers.
     /// </summary>
     public static int For(long[] counts) =>
-        OpenMpTeam.Available ? (int)Math.Max(1, Math.Min(get_num_threads(), counts.Max() / MinimumRows)) : 1;
+        OpenMpTeam.Available ? OpenMpTeam.PartsFor(counts.Max(), MinimumRows) : 1;
 
     /// <summary>
     /// Calls <paramref name="steps"/>(J_k, J_{k+1}) for the parts between consecutive <paramref name="bounds"/>, the first

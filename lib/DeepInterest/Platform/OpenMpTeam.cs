@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
+using TorchSharp;
 
 namespace DeepInterest.Platform;
 
@@ -50,6 +51,12 @@ internal static unsafe class OpenMpTeam
         }
         work.Error?.Throw();
     }
+
+    /// <summary>
+    /// How many parts <paramref name="items"/> are worth at <paramref name="itemsPerPart"/> each: at least one, at most
+    /// libtorch's intra-op thread count.
+    /// </summary>
+    public static int PartsFor(long items, long itemsPerPart) => (int)Math.Max(1, Math.Min(torch.get_num_threads(), items / itemsPerPart));
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> near-equal consecutive shares of <paramref name="items"/>: its first item and count.</summary>
     public static (int First, int Count) Share(int items, int parts, int part)

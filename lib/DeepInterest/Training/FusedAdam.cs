@@ -63,7 +63,7 @@ internal static unsafe class AdamKernels
 
     public static void Update(Tensor param, Tensor grad, Tensor firstMoment, Tensor secondMoment, AdamStep c)
     {
-        int count = (int)param.numel(), parts = Math.Max(1, Math.Min(get_num_threads(), count / ElementsPerPart));
+        int count = (int)param.numel(), parts = OpenMpTeam.PartsFor(count, ElementsPerPart);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
             var (first, length) = OpenMpTeam.Share(count, parts, part);

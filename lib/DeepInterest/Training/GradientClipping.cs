@@ -38,7 +38,7 @@ public static unsafe class GradientClipping
 
     private static double SumOfSquares(Tensor gradient)
     {
-        int count = (int)gradient.numel(), parts = Parts(count);
+        int count = (int)gradient.numel(), parts = OpenMpTeam.PartsFor(count, ElementsPerPart);
         var sums = new double[parts];
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
@@ -62,7 +62,7 @@ public static unsafe class GradientClipping
 
     private static void Scale(Tensor gradient, float factor)
     {
-        int count = (int)gradient.numel(), parts = Parts(count);
+        int count = (int)gradient.numel(), parts = OpenMpTeam.PartsFor(count, ElementsPerPart);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
             var (first, length) = OpenMpTeam.Share(count, parts, part);
@@ -75,5 +75,4 @@ public static unsafe class GradientClipping
         });
     }
 
-    private static int Parts(int count) => Math.Max(1, Math.Min(get_num_threads(), count / ElementsPerPart));
 }
