@@ -74,5 +74,4 @@ public static unsafe class GradientClipping
             }
         });
     }
-
 }

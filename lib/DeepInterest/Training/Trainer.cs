@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DeepInterest.Benchmarks;
 using DeepInterest.Data;
 using DeepInterest.Metrics;
 using DeepInterest.Models;
@@ -135,8 +136,7 @@ public sealed class Trainer
         {
             using var noGradients = no_grad();
             ScoreAll(model, batches);
-            var passes = Enumerable.Range(0, 3).Select(_ => ScoreAll(model, batches)).Order().ToArray();
-            return passes[1] * 1000.0 / candidates;
+            return Timing.Median(Enumerable.Range(0, 3).Select(_ => ScoreAll(model, batches)).ToArray()) * 1000.0 / candidates;
         }
         finally
         {
@@ -179,9 +179,7 @@ public sealed class Trainer
             var clock = Stopwatch.StartNew();
             Run(steps, stepMilliseconds);
             double samplesPerSecond = steps * (double)Config.BatchSize / clock.Elapsed.TotalSeconds;
-            Array.Sort(stepMilliseconds);
-            double median = steps % 2 == 1 ? stepMilliseconds[steps / 2] : (stepMilliseconds[steps / 2 - 1] + stepMilliseconds[steps / 2]) / 2;
-            return new TrainingThroughput(samplesPerSecond, Device.type == DeviceType.CPU ? median : null);
+            return new TrainingThroughput(samplesPerSecond, Device.type == DeviceType.CPU ? Timing.Median(stepMilliseconds) : null);
         }
         finally
         {
