@@ -37,7 +37,7 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
     /// </summary>
     public static Tensor Apply(Tensor queries, Tensor keys, Tensor values, Tensor mask, long heads, double dropout)
     {
-        long seed = dropout > 0 ? randint(0, long.MaxValue, [1], dtype: ScalarType.Int64).item<long>() : 0; // libtorch's CPU generator
+        long seed = dropout > 0 ? randint(0, long.MaxValue, [1], dtype: ScalarType.Int64, device: queries.device).item<long>() : 0; // libtorch's CPU generator
         bool backwardFollows = is_grad_enabled() && (queries.requires_grad || keys.requires_grad || values.requires_grad);
         if (backwardFollows) return apply(queries, keys, values, mask, heads, dropout, seed)[0];
         using var scope = NewDisposeScope();
@@ -79,7 +79,7 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
     {
         long b = queries.shape[0], l = queries.shape[1];
         var output = empty_like(queries);                                              // (B, L, E)
-        var rowStatistics = empty(b, heads, l, 2, dtype: queries.dtype);               // (B, H, L, 2) max_j s_ij, 1 / Σ_j exp(…)
+        var rowStatistics = empty(b, heads, l, 2, dtype: queries.dtype, device: queries.device);          // (B, H, L, 2) max_j s_ij, 1 / Σ_j exp(…)
         SelfAttentionKernels.Forward(queries, keys, values, realKeys, output, rowStatistics, (int)heads, (float)dropout, seed);
         return (output, rowStatistics);
     }
