@@ -79,7 +79,7 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
     {
         long b = queries.shape[0], l = queries.shape[1];
         var output = empty_like(queries);                                              // (B, L, E)
-        var rowStatistics = empty(b, heads, l, 2, dtype: queries.dtype, device: queries.device);          // (B, H, L, 2) max_j s_ij, 1 / Σ_j exp(…)
+        var rowStatistics = empty(b, heads, l, 2, dtype: queries.dtype, device: queries.device); // (B, H, L, 2) max_j s_ij, 1 / Σ_j exp(…)
         SelfAttentionKernels.Forward(queries, keys, values, realKeys, output, rowStatistics, (int)heads, (float)dropout, seed);
         return (output, rowStatistics);
     }
