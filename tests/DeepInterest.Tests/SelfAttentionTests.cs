@@ -16,13 +16,15 @@ public class SelfAttentionTests
     ]);
 
     /// <summary>softmax(q kᵀ / √d + c) times the dropout factors (B, H, L, L) when given, then · v; heads side by side.</summary>
-    private static Tensor Reference(Tensor q, Tensor k, Tensor v, Tensor mask, long heads, Tensor? factors = null) =>
-        Merge(Weights(q, k, mask, heads).mul(factors ?? ones(1)).matmul(Split(v, heads)));
+    private static Tensor Reference(Tensor q, Tensor k, Tensor v, Tensor mask, long heads, Tensor? factors = null, bool blinding = false) =>
+        Merge(Weights(q, k, mask, heads, blinding).mul(factors ?? ones(1)).matmul(Split(v, heads)));
 
-    private static Tensor Weights(Tensor q, Tensor k, Tensor mask, long heads)
+    /// <summary>With <paramref name="blinding"/>, −2³² on the diagonal as <c>nn.MultiheadAttention</c>'s additive mask in DSIN.</summary>
+    private static Tensor Weights(Tensor q, Tensor k, Tensor mask, long heads, bool blinding = false)
     {
         var keyBias = zeros(mask.shape[0], 1, 1, mask.shape[1]).masked_fill(mask.logical_not().unsqueeze(1).unsqueeze(1), float.MinValue);
-        return (Split(q, heads).matmul(Split(k, heads).transpose(-2, -1)) / Math.Sqrt(q.shape[2] / heads) + keyBias).softmax(-1); // (B, H, L, L)
+        var scores = Split(q, heads).matmul(Split(k, heads).transpose(-2, -1)) / Math.Sqrt(q.shape[2] / heads) + keyBias; // (B, H, L, L)
+        return (blinding ? scores + eye(mask.shape[1]) * -Math.Pow(2, 32) : scores).softmax(-1);
     }
 
     private static Tensor Split(Tensor x, long heads) => x.view(x.shape[0], x.shape[1], heads, -1).transpose(1, 2); // (B, H, L, d)
@@ -35,18 +37,19 @@ public class SelfAttentionTests
         Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"{what} differs by {(actual - expected).abs().max().item<float>()}");
 
     [Theory]
-    [InlineData(2, 8, 1)]
-    [InlineData(2, 8, 2)]
-    [InlineData(1, 16, 2)]
-    public void WithoutDropoutOutputsAndGradientsEqualTheTextbookForm(long heads, long headDim, int threadCount)
+    [InlineData(2, 8, 1, false)]
+    [InlineData(2, 8, 2, false)]
+    [InlineData(1, 16, 2, false)]
+    [InlineData(2, 8, 2, true)]
+    public void WithoutDropoutOutputsAndGradientsEqualTheTextbookForm(long heads, long headDim, int threadCount, bool blinding)
     {
         using var threads = TestSetup.Threads(threadCount);
         torch.manual_seed(21);
         var mask = Mask(11);
         var (q, k, v) = Inputs(11, heads * headDim);
         var upstream = randn(4, 11, heads * headDim);
-        var actual = SelfAttentionFunction.Apply(q, k, v, mask, heads, dropout: 0);
-        var expected = Reference(q, k, v, mask, heads);
+        var actual = SelfAttentionFunction.Apply(q, k, v, mask, heads, dropout: 0, blinding);
+        var expected = Reference(q, k, v, mask, heads, blinding: blinding);
         AssertClose(expected, actual, "output");
         var actualGrads = torch.autograd.grad([(actual * upstream).sum()], [q, k, v]);
         var expectedGrads = torch.autograd.grad([(expected * upstream).sum()], [q, k, v]);

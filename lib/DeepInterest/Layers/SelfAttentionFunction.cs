@@ -9,10 +9,11 @@ using static DeepInterest.Layers.TensorMemory;
 namespace DeepInterest.Layers;
 
 /// <summary>
-/// <see cref="TransformerBlock"/>'s multi-head attention as one autograd node on the CPU: per sequence b and head h, with
-/// q_i, k_j, v_j the head's d-wide slices of the projected tokens,
+/// <see cref="TransformerBlock"/>'s and <see cref="SessionInterestExtractor"/>'s multi-head attention as one autograd
+/// node on the CPU: per sequence b and head h, with q_i, k_j, v_j the head's d-wide slices of the projected tokens,
 /// <code>
-///   s_ij = q_i·k_j / √d + c_j          c_j = 0 at real keys, the lowest float at padded ones (rounds to that value)
+///   s_ij = q_i·k_j / √d + c_j          c_j = 0 at real keys, the lowest float at padded ones (rounds to that value),
+///                                      with blinding also −2³² at j = i
 ///   p_ij = exp(s_ij − max_j s_ij) / Σ_j exp(s_ij − max_j s_ij)
 ///   o_i  = Σ_j p_ij m_ij v_j          m_ij = 1 / (1 − p_drop) kept, 0 dropped (1 without dropout)
 /// </code>
@@ -33,15 +34,17 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
 
     /// <summary>
     /// Projected queries, keys and values (B, L, E), the bool key mask (B, L) true at real tokens, the head count and the
-    /// dropout probability on the weights (0 in evaluation) → (B, L, E). Without gradients, no node and nothing kept.
+    /// dropout probability on the weights (0 in evaluation), and whether the diagonal is blinded → (B, L, E). Without
+    /// gradients, no node and nothing kept.
     /// </summary>
-    public static Tensor Apply(Tensor queries, Tensor keys, Tensor values, Tensor mask, long heads, double dropout)
+    public static Tensor Apply(Tensor queries, Tensor keys, Tensor values, Tensor mask, long heads, double dropout, bool blinding = false)
     {
         long seed = dropout > 0 ? randint(0, long.MaxValue, [1], dtype: ScalarType.Int64, device: queries.device).item<long>() : 0; // libtorch's CPU generator
+        var settings = new AttentionSettings((int)heads, (float)dropout, seed, blinding);
         bool backwardFollows = is_grad_enabled() && (queries.requires_grad || keys.requires_grad || values.requires_grad);
-        if (backwardFollows) return apply(queries, keys, values, mask, heads, dropout, seed)[0];
+        if (backwardFollows) return apply(queries, keys, values, mask, settings)[0];
         using var scope = NewDisposeScope();
-        var (output, _) = Forward(queries.contiguous(), keys.contiguous(), values.contiguous(), RealKeys(mask), heads, dropout, seed);
+        var (output, _) = Forward(queries.contiguous(), keys.contiguous(), values.contiguous(), RealKeys(mask), settings);
         return output.MoveToOuterDisposeScope();
     }
 
@@ -50,8 +53,8 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
         using var scope = NewDisposeScope();
         var (queries, keys, values) = (((Tensor)vars[0]).contiguous(), ((Tensor)vars[1]).contiguous(), ((Tensor)vars[2]).contiguous());
         var realKeys = RealKeys((Tensor)vars[3]);                                      // (B, L) 1 at real keys
-        var settings = new Settings((long)vars[4], (double)vars[5], (long)vars[6]);
-        var (output, rowStatistics) = Forward(queries, keys, values, realKeys, settings.Heads, settings.Dropout, settings.Seed);
+        var settings = (AttentionSettings)vars[4];
+        var (output, rowStatistics) = Forward(queries, keys, values, realKeys, settings);
         var saved = new List<Tensor> { queries, keys, values, realKeys, rowStatistics };
         foreach (var tensor in saved.Append(output)) tensor.MoveToOuterDisposeScope(); // alive until saved
         ctx.save_for_backward(saved);
@@ -64,30 +67,35 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
-        var settings = (Settings)ctx.get_data("settings");
+        var settings = (AttentionSettings)ctx.get_data("settings");
         var (queryGrad, keyGrad, valueGrad) = (empty_like(saved[0]), empty_like(saved[1]), empty_like(saved[2])); // (B, L, E) each
         SelfAttentionKernels.Backward(saved[0], saved[1], saved[2], saved[3], saved[4], gradOutputs[0].contiguous(),
-            queryGrad, keyGrad, valueGrad, (int)settings.Heads, (float)settings.Dropout, settings.Seed);
-        var grads = new List<Tensor> { queryGrad, keyGrad, valueGrad, null!, null!, null!, null! };
+            queryGrad, keyGrad, valueGrad, settings);
+        var grads = new List<Tensor> { queryGrad, keyGrad, valueGrad, null!, null! };
         foreach (var grad in grads) grad?.MoveToOuterDisposeScope();
         ctx.save_data("gradients", grads); // keeps them reachable until libtorch has taken them, whatever the caller's scopes
         return grads;
     }
 
     private static (Tensor Output, Tensor RowStatistics) Forward(Tensor queries, Tensor keys, Tensor values, Tensor realKeys,
-        long heads, double dropout, long seed)
+        AttentionSettings settings)
     {
         long b = queries.shape[0], l = queries.shape[1];
         var output = empty_like(queries);                                              // (B, L, E)
-        var rowStatistics = empty(b, heads, l, 2, dtype: queries.dtype, device: queries.device); // (B, H, L, 2) max_j s_ij, 1 / Σ_j exp(…)
-        SelfAttentionKernels.Forward(queries, keys, values, realKeys, output, rowStatistics, (int)heads, (float)dropout, seed);
+        var rowStatistics = empty(b, settings.Heads, l, 2, dtype: queries.dtype, device: queries.device); // (B, H, L, 2) max_j s_ij, 1 / Σ_j exp(…)
+        SelfAttentionKernels.Forward(queries, keys, values, realKeys, output, rowStatistics, settings);
         return (output, rowStatistics);
     }
 
     private static Tensor RealKeys(Tensor mask) => mask.to_type(ScalarType.Float32).contiguous(); // (B, L)
 
-    private sealed record Settings(long Heads, double Dropout, long Seed);
 }
+
+/// <summary>
+/// The head count H, the dropout probability on the weights and its seed, and whether the diagonal is blinded: −2³² added
+/// to s_ii, so that a token attends to itself only when it has no other real key (DSIN's <c>blinding</c>).
+/// </summary>
+internal readonly record struct AttentionSettings(int Heads, float Dropout, long Seed, bool Blinding);
 
 /// <summary>
 /// <see cref="SelfAttentionFunction"/>'s passes: the (b, h) pairs split over the intra-op threads, each pair's keys (and
@@ -101,6 +109,7 @@ internal static unsafe class SelfAttentionKernels
 {
     private const int Lanes = 8;
     private const int PairsPerPart = 4;
+    private const float Blindfold = -4294967296f;                                      // −2³², DeepCTR's blinding
 
     public static bool Supports(Tensor tokens, long headDim) => Vector256.IsHardwareAccelerated && tokens.device_type == DeviceType.CPU
         && tokens.dtype == ScalarType.Float32 && headDim % Lanes == 0 && tokens.numel() <= int.MaxValue;
@@ -110,9 +119,9 @@ internal static unsafe class SelfAttentionKernels
     /// 1 / Σ_j exp(s_ij − max) into <paramref name="rowStatistics"/> (B, H, L, 2).
     /// </summary>
     public static void Forward(Tensor queries, Tensor keys, Tensor values, Tensor realKeys, Tensor output, Tensor rowStatistics,
-        int heads, float dropout, long seed)
+        AttentionSettings settings)
     {
-        var shape = new Shape(queries, heads);
+        var (shape, heads, dropout, seed) = (new Shape(queries, settings.Heads), settings.Heads, settings.Dropout, settings.Seed);
         int parts = OpenMpTeam.PartsFor(shape.Pairs, PairsPerPart);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
@@ -130,7 +139,7 @@ internal static unsafe class SelfAttentionKernels
                     for (int i = 0; i < shape.Length; i++)
                     {
                         long at = block + (long)i * shape.Embedding;
-                        Weights(shape, q + at, transposed, flags, anyReal, weights, statistics + ((long)pair * shape.Length + i) * 2, fresh: true);
+                        Weights(shape, q + at, transposed, flags, anyReal, weights, statistics + ((long)pair * shape.Length + i) * 2, settings.Blinding ? i : -1, fresh: true);
                         if (dropout > 0) Drop(shape, weights, weights, keep, ref numbers, dropout);
                         WeightedRows(shape, weights, v + block, o + at);                     // o_i = Σ_j p_ij m_ij v_j
                     }
@@ -141,9 +150,9 @@ internal static unsafe class SelfAttentionKernels
 
     /// <summary>∂L/∂q, ∂L/∂k, ∂L/∂v (B, L, E) from ∂L/∂o (B, L, E), recomputing each row's weights and dropout mask.</summary>
     public static void Backward(Tensor queries, Tensor keys, Tensor values, Tensor realKeys, Tensor rowStatistics, Tensor outputGrad,
-        Tensor queryGrad, Tensor keyGrad, Tensor valueGrad, int heads, float dropout, long seed)
+        Tensor queryGrad, Tensor keyGrad, Tensor valueGrad, AttentionSettings settings)
     {
-        var shape = new Shape(queries, heads);
+        var (shape, heads, dropout, seed) = (new Shape(queries, settings.Heads), settings.Heads, settings.Dropout, settings.Seed);
         int parts = OpenMpTeam.PartsFor(shape.Pairs, PairsPerPart);
         OpenMpTeam.Run(parts, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int part) =>
         {
@@ -169,7 +178,7 @@ internal static unsafe class SelfAttentionKernels
                     for (int i = 0; i < shape.Length; i++)
                     {
                         long at = block + (long)i * shape.Embedding;
-                        Weights(shape, q + at, transposedKeys, flags, anyReal, weights, statistics + ((long)pair * shape.Length + i) * 2, fresh: false);
+                        Weights(shape, q + at, transposedKeys, flags, anyReal, weights, statistics + ((long)pair * shape.Length + i) * 2, settings.Blinding ? i : -1, fresh: false);
                         if (dropout > 0) Drop(shape, weights, dropped, keep, ref numbers, dropout);
                         float* kept = dropout > 0 ? dropped : weights;                      // p_ij m_ij
                         // δ_ij = m_ij (g_i·v_j); ∂L/∂s_ij = p_ij (δ_ij − Σ_j' p_ij' δ_ij'), with 1/√d for q and k
@@ -229,12 +238,12 @@ internal static unsafe class SelfAttentionKernels
     /// <summary>
     /// p_ij of query row i into <paramref name="weights"/> (W, zero beyond L). <paramref name="fresh"/>: the row's
     /// maximum and normaliser are computed and stored in <paramref name="statistics"/>; otherwise read from it, so the
-    /// backward pass gets the forward pass's weights bit for bit. A sequence without a real key weighs its L keys
-    /// equally, as the softmax of L equal scores does.
+    /// backward pass gets the forward pass's weights bit for bit. <paramref name="blinded"/> ≥ 0: that key's score gets
+    /// the blindfold. A sequence without a real key weighs its L keys equally, as the softmax of L equal scores does.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Weights(Shape shape, float* query, float* transposedKeys, float* flags, bool anyReal, float* weights,
-        float* statistics, bool fresh)
+        float* statistics, int blinded, bool fresh)
     {
         if (!anyReal)
         {
@@ -244,6 +253,7 @@ internal static unsafe class SelfAttentionKernels
         RowTimesColumns(shape, query, transposedKeys, weights);                        // q_i·k_j, padded keys and the tail too
         var scale = Vector256.Create(1 / MathF.Sqrt(shape.Dim));
         for (int j = 0; j < shape.Width; j += Lanes) (Vector256.Load(weights + j) * scale).Store(weights + j); // s_ij
+        if (blinded >= 0) weights[blinded] += Blindfold;
         if (fresh)
         {
             var largest = Vector256.Create(float.NegativeInfinity);
