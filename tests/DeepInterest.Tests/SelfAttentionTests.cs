@@ -89,6 +89,16 @@ public class SelfAttentionTests
     }
 
     [Fact]
+    public void MismatchedShapesAreRefusedBeforeTheKernelsReadAnything()
+    {
+        var (q, k, v) = Inputs(11, 16);
+        var error = Assert.Throws<ArgumentException>(() => SelfAttentionFunction.Apply(q, k, v, Mask(10), 2, dropout: 0));
+        Assert.Contains("mask (B, L)", error.Message);
+        Assert.Throws<ArgumentException>(() => SelfAttentionFunction.Apply(q, k, v[.., ..5], Mask(11), 2, dropout: 0));
+        Assert.Throws<ArgumentException>(() => SelfAttentionFunction.Apply(q, k, v, Mask(11), 3, dropout: 0));
+    }
+
+    [Fact]
     public void WithoutGradientsTheSameValuesAndNoGraph()
     {
         torch.manual_seed(23);

@@ -81,6 +81,12 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
         AttentionSettings settings)
     {
         long b = queries.shape[0], l = queries.shape[1];
+        // The kernels walk raw pointers: shapes that disagree would read past a buffer, so they are refused here.
+        if (queries.dim() != 3 || !keys.shape.SequenceEqual(queries.shape) || !values.shape.SequenceEqual(queries.shape)
+            || !realKeys.shape.SequenceEqual([b, l]) || queries.shape[2] % settings.Heads != 0)
+            throw new ArgumentException($"self-attention expects queries, keys and values (B, L, E) with E divisible by {settings.Heads} heads " +
+                $"and a mask (B, L); got ({string.Join(", ", queries.shape)}), ({string.Join(", ", keys.shape)}), ({string.Join(", ", values.shape)}) " +
+                $"and ({string.Join(", ", realKeys.shape)})");
         var output = empty_like(queries);                                              // (B, L, E)
         var rowStatistics = empty(b, settings.Heads, l, 2, dtype: queries.dtype, device: queries.device); // (B, H, L, 2) max_j s_ij, 1 / Σ_j exp(…)
         SelfAttentionKernels.Forward(queries, keys, values, realKeys, output, rowStatistics, settings);
@@ -88,7 +94,6 @@ internal sealed class SelfAttentionFunction : MultiTensorFunction<SelfAttentionF
     }
 
     private static Tensor RealKeys(Tensor mask) => mask.to_type(ScalarType.Float32).contiguous(); // (B, L)
-
 }
 
 /// <summary>
