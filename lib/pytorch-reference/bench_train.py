@@ -9,11 +9,12 @@ min(steps, 4) batches). It prints model, parameters and ms per step. Where the k
 file has the textbook one, which is the point of the comparison:
   - DIN's activation unit concatenates the four views [k; q; k - q; k * q] (the kit splits the first layer's weight);
   - DIEN's interest extractor is torch.nn.GRU and its AUGRU a Python loop over a cell, one step at a time under
-    autograd (the kit: one fused node with a hand-derived backward);
+    autograd (the kit: one fused node with a hand-derived backward); its auxiliary loss scores the concatenated
+    [h_t; e] for the clicked and the sampled behaviour (the kit splits the first layer's weight, h_t's part once);
   - BST's attention is torch.nn.MultiheadAttention (PyTorch 1.13 has no fused scaled_dot_product_attention; the
-    kit's training step uses libtorch's fused kernel);
-  - DSIN's session self-attention is torch.nn.MultiheadAttention, as in the kit's training step, and its Bi-LSTM
-    two torch.nn.LSTMs, one per direction, as in the kit;
+    kit's step on the CPU runs its own fused kernel, dropout included);
+  - DSIN's session self-attention is torch.nn.MultiheadAttention (the kit: the same fused kernel as BST's), and its
+    Bi-LSTM two torch.nn.LSTMs, one per direction, as in the kit;
   - every model embeds item and category with two nn.Embedding lookups and torch.cat (the kit: one paired-lookup
     node), and the step ends with nn.utils.clip_grad_norm_ and torch.optim.Adam (the kit: one pass over the gradients
     for the norm, one SIMD pass per parameter tensor for Adam, the same arithmetic).

@@ -60,19 +60,26 @@ public class BstTests(ITestOutputHelper output)
         Assert.All(block.parameters(), p => Assert.True(p.grad!.isfinite().all().item<bool>()));
     }
 
+    /// <summary>
+    /// Heads of d = 4 take libtorch's fused kernel (or, training with dropout on the CPU, the explicit form with
+    /// <see cref="ParallelDropout"/>), heads of d = 8 the kit's own (<see cref="SelfAttentionFunction"/>, whose dropout
+    /// draws differ from the explicit form's: its own tests hold it to the textbook form under the same mask).
+    /// </summary>
     [Theory]
-    [InlineData(false, 0.1)]
-    [InlineData(true, 0.0)]
-    [InlineData(true, 0.1)]
-    public void FusedAttentionMatchesTheExplicitFormInOutputsAndGradients(bool training, double dropout)
+    [InlineData(false, 0.1, 8)]
+    [InlineData(true, 0.0, 8)]
+    [InlineData(true, 0.1, 8)]
+    [InlineData(false, 0.1, 16)]
+    [InlineData(true, 0.0, 16)]
+    public void FusedAttentionMatchesTheExplicitFormInOutputsAndGradients(bool training, double dropout, long dim)
     {
         // Rows: left padding, all padding, all real. One block, its attention switched between the two forms.
         torch.manual_seed(5);
-        using var block = new TransformerBlock(dim: 8, heads: 2, feedForwardDim: 16, dropout);
+        using var block = new TransformerBlock(dim, heads: 2, feedForwardDim: 16, dropout);
         block.train(training);
-        var tokens = randn(3, 4, 8);
+        var tokens = randn(3, 4, dim);
         var mask = tensor(new[] { false, true, true, true, false, false, false, false, true, true, true, true }, [3L, 4]);
-        var upstream = randn(3, 4, 8);                                                       // (B, L, E) dL/doutput
+        var upstream = randn(3, 4, dim);                                                     // (B, L, E) dL/doutput
         (Tensor Output, Tensor Input, Tensor[] Parameters) Run(bool explicitAttention)
         {
             block.ExplicitAttention = explicitAttention;

@@ -136,6 +136,36 @@ public class DienTests
         Assert.True(float.IsFinite(before) && before > 0);
     }
 
+    /// <summary>The split first layer against the readable form: the scorer on the concatenated [h_t; e] of each pair.</summary>
+    [Theory]
+    [InlineData(new long[] { 5, 3 })]
+    [InlineData(new long[0])]
+    public void AuxiliaryLossEqualsTheConcatenatedForm(long[] hidden)
+    {
+        random.manual_seed(4);
+        using var loss = new AuxiliaryLoss(hiddenSize: 3, embeddingSize: 4, hidden);
+        var scorer = (Mlp)loss.named_children().Single(c => c.name == "scorer").module;
+        using var states = randn(3, 5, 3, requires_grad: true);
+        using var clicked = randn(3, 5, 4, requires_grad: true);
+        using var negatives = randn(3, 5, 4, requires_grad: true);
+        using var mask = tensor(new[] { false, false, true, true, true, true, true, true, true, true, false, true, true, true, true }, [3, 5]);
+        using var hasNegative = tensor(new[] { true, true, true, true, true, true, true, false, true, true, true, true, true, true, true }, [3, 5]);
+
+        var actual = loss.forward(states, clicked, negatives, mask, hasNegative);
+        var now = states[.., ..4];                                                           // (B, T−1, H) h_t
+        var positive = scorer.forward(cat([now, clicked[.., 1..]], -1)).squeeze(-1);        // (B, T−1)
+        var negative = scorer.forward(cat([now, negatives[.., 1..]], -1)).squeeze(-1);       // (B, T−1)
+        var valid = (mask[.., ..4] & mask[.., 1..] & hasNegative[.., 1..]).to_type(ScalarType.Float32);
+        var expected = -((nn.functional.logsigmoid(positive) + nn.functional.logsigmoid(-negative)) * valid).sum() / valid.sum();
+
+        var inputs = new[] { states, clicked, negatives }.Concat(loss.parameters()).ToArray();
+        var actualGrads = torch.autograd.grad([actual], inputs);
+        var expectedGrads = torch.autograd.grad([expected], inputs);
+        Assert.Equal(expected.item<float>(), actual.item<float>(), 1e-6f);
+        for (int i = 0; i < inputs.Length; i++)
+            Assert.True(actualGrads[i].allclose(expectedGrads[i], rtol: 1e-5, atol: 1e-6), $"gradient {i} differs");
+    }
+
     // ---- layers ---------------------------------------------------------------------------------------------------
 
     /// <summary>

@@ -134,6 +134,42 @@ public class NativeHandleStressTests(ITestOutputHelper output)
         Assert.True(pressure.Collections > 10, $"only {pressure.Collections} collections ran: no pressure was applied");
     }
 
+    /// <summary>
+    /// The kit's attention kernel (BST's and DSIN's on the CPU) in two parts of (sequence, head) pairs, dropout on, forward
+    /// and backward over and over under the same pressure: with the same seed every pass gives the values of the first.
+    /// </summary>
+    [Fact]
+    public void AttentionKernelSurvivesConcurrentCollections()
+    {
+        using var threadCount = TestSetup.Threads(2);
+        using var scope = NewDisposeScope();
+        random.manual_seed(6);
+        var (queries, keys, values) = (randn(64, 21, 32).requires_grad_(), randn(64, 21, 32).requires_grad_(), randn(64, 21, 32).requires_grad_());
+        var mask = arange(21).unsqueeze(0).ge(randint(0, 22, [64, 1]));                 // (64, 21) left padding
+        Assert.True(SelfAttentionKernels.Supports(queries, 8));
+        (Tensor Output, Tensor Gradient) Pass()
+        {
+            queries.grad?.zero_();
+            random.manual_seed(7);                                                       // the same dropout draws
+            var attended = SelfAttentionFunction.Apply(queries, keys, values, mask, heads: 4, dropout: 0.1);
+            attended.sum().backward();
+            return (attended.detach().clone(), queries.grad!.clone());
+        }
+        var first = Pass();
+        int passes = 0;
+        using var pressure = new GcPressure();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            using var passScope = NewDisposeScope();
+            var (attended, gradient) = Pass();
+            Assert.True(first.Output.equal(attended).all().item<bool>() && first.Gradient.equal(gradient).all().item<bool>(), $"pass {passes} differs");
+            passes++;
+        }
+        output.WriteLine($"{passes} passes, {pressure.Collections:N0} full collections");
+        Assert.True(pressure.Collections > 10, $"only {pressure.Collections} collections ran: no pressure was applied");
+    }
+
     /// <summary>Every model of the course trains one epoch (forward, backward, clipping, optimizer step), is validated
     /// and predicts, under the same pressure; Adam for some, Adagrad for the others.</summary>
     [Fact]

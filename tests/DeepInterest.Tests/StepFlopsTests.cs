@@ -79,12 +79,13 @@ public class StepFlopsTests
     public void DienStepCountsBothGrusTheAuxiliaryPairsTheUnitAndThePredictionMlp()
     {
         // B = 2, T = 3, D = 1 (E = H = 2). Extractor: 3 gates × H × (E + H) = 24 multiply-adds at 6 steps = 144.
-        // Auxiliary MLP [h; e] 4 → 3 → 1 = 15 on 2 × 2 × 2 = 8 rows (clicked and negative, T − 1 pairs) = 120.
+        // Auxiliary MLP [h; e] 4 → 3 → 1 on the 2 × 2 = 4 (t, t + 1) pairs: the state's H · 3 = 6 once per pair = 24, the
+        // behaviour's E · 3 = 6 and 3 · 1 = 3 for the clicked and the negative one, 2 × 4 × 9 = 72; 96 in all.
         // Query projection E·H = 4 on 2 rows = 8; activation unit 2H·80 = 320 plus 80·40 + 40 = 3240 at 6 positions =
         // 21,360, plus H·80 = 160 on 2 rows = 320. AUGRU: 3 × H × (H + H) = 24 at 6 steps = 144. Prediction MLP
-        // H + 3E = 8 → 3 → 1 = 27 on 2 rows = 54. (144 + 120 + 8 + 21,360 + 320 + 144 + 54) × 2 × 3 = 132,900.
+        // H + 3E = 8 → 3 → 1 = 27 on 2 rows = 54. (144 + 96 + 8 + 21,360 + 320 + 144 + 54) × 2 × 3 = 132,756.
         var config = new DienConfig { EmbeddingDim = 1, AuxiliaryHidden = [3], MlpHidden = [3] };
-        Assert.Equal(132_900, StepFlops.Dien(batch: 2, length: 3, dimPerField: 1, config));
+        Assert.Equal(132_756, StepFlops.Dien(batch: 2, length: 3, dimPerField: 1, config));
         Assert.Throws<ArgumentException>(() => StepFlops.Dien(2, 3, 1, config with { Evolution = InterestEvolutionKind.Gru }));
     }
 
@@ -102,9 +103,10 @@ public class StepFlopsTests
         long Sum(string prefix) => weights.Where(w => w.Key.StartsWith(prefix)).Sum(w => w.Value);
         long unitFirst = weights["evolution.activationUnit.scorer.layers.fc0.weight"];                    // (80, 4H)
         long perStep = Sum("extractor.") + Sum("evolution.evolution.") + Sum("evolution.activationUnit.") - unitFirst / 2;
-        long perPair = Sum("auxiliary.");
+        long auxiliaryFirst = weights["auxiliary.scorer.layers.fc0.weight"];              // (100, H + E), H = E
+        long perPair = 2 * Sum("auxiliary.") - auxiliaryFirst / 2;                         // the state's half once per pair
         long perRow = Sum("output.") + Sum("evolution.attentionWeight.") + unitFirst / 4;
-        double expected = 3.0 * 2 * (batch * length * perStep + 2 * batch * (length - 1) * perPair + batch * perRow);
+        double expected = 3.0 * 2 * (batch * length * perStep + batch * (length - 1) * perPair + batch * perRow);
         Assert.Equal(expected, StepFlops.ForModel("dien", batch, length, dim, profileWidth));
     }
 

@@ -74,8 +74,8 @@ public static class StepFlops
     /// <summary>
     /// One training step of <see cref="Dien"/> (AUGRU, the activation-unit gate, H = E) on a batch of
     /// <paramref name="batch"/> full histories of <paramref name="length"/>: the extractor GRU (E → H) over every step;
-    /// the auxiliary loss's MLP on [h_t; e] for the clicked and the sampled behaviour of each of the T − 1 pairs; the
-    /// candidate's projection to H once per row and the activation unit at every step; the AUGRU (H → H); the
+    /// the auxiliary loss's MLP on [h_t; e] for the clicked and the sampled behaviour of each of the T − 1 pairs
+    /// (<see cref="AuxiliaryForward"/>); the candidate's projection to H once per row and the activation unit at every step; the AUGRU (H → H); the
     /// prediction MLP on [h'_T; e_c; mean e; e_c ⊙ mean e; profile] (H + 3·E + P inputs) per row.
     /// </summary>
     public static double Dien(long batch, long length, long dimPerField, DienConfig? config = null, long profileWidth = 0)
@@ -84,9 +84,21 @@ public static class StepFlops
         if (config.Evolution != Layers.InterestEvolutionKind.Augru || config.Attention != Layers.EvolutionAttention.ActivationUnitGate)
             throw new ArgumentException("the DIEN count covers the AUGRU with the activation-unit gate (the zoo's dien)", nameof(config));
         long e = 2 * dimPerField, h = config.Hidden ?? e;
-        double auxiliary = config.AuxiliaryWeight > 0 ? MlpForward(2 * batch * (length - 1), h + e, config.AuxiliaryHidden) : 0;
+        double auxiliary = config.AuxiliaryWeight > 0 ? AuxiliaryForward(batch * (length - 1), h, e, config.AuxiliaryHidden) : 0;
         double evolution = 2.0 * batch * e * h + ActivationUnitForward(batch, length, h, Layers.InterestEvolution.ActivationUnitHidden) + GruForward(batch, length, h, h);
         return ForwardBackwardFactor * (GruForward(batch, length, e, h) + auxiliary + evolution + MlpForward(batch, h + 3 * e + profileWidth, config.MlpHidden));
+    }
+
+    /// <summary>
+    /// Forward FLOPs of <see cref="Layers.AuxiliaryLoss"/> on <paramref name="pairs"/> (h_t, t + 1) pairs: the scorer's
+    /// first layer split by input, the state's part (H → h₁) once per pair, the behaviour's part (E → h₁) and the rest of
+    /// the MLP for the clicked and for the sampled behaviour.
+    /// </summary>
+    public static double AuxiliaryForward(long pairs, long hidden, long embedding, IReadOnlyList<long> layers)
+    {
+        long firstWidth = layers.Count > 0 ? layers[0] : 1;
+        double rest = layers.Count > 0 ? MlpForward(pairs, firstWidth, layers.Skip(1).ToList()) : 0;
+        return 2.0 * pairs * hidden * firstWidth + 2 * (2.0 * pairs * embedding * firstWidth + rest);
     }
 
     /// <summary>

@@ -14,6 +14,10 @@ namespace DeepInterest.Layers;
 /// with s a small MLP on [h_t; e] (the authors' code's <c>auxiliary_net</c>, 100-50 sigmoid units) and N the number of
 /// valid pairs: t and t+1 both real behaviours and a negative sampled at t+1. Padding never counts; with no valid pair
 /// (histories of length 0 or 1) the loss is exactly 0.
+/// <para>The scorer's first layer is computed without concatenating [h_t; e]: splitting its weight W = [W_h W_e] by
+/// input, [h_t; e]·W + b = (h_t·W_h + b) + e·W_e, so the state's term is computed once for both behaviours of a pair
+/// and no (B·(T−1), H + E) matrix is concatenated (18 % fewer FLOPs at the authors' 100-50 sizes with H = E). The tests
+/// compare it with the concatenated form.</para>
 /// </summary>
 public sealed class AuxiliaryLoss : Module<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor>
 {
@@ -39,13 +43,21 @@ public sealed class AuxiliaryLoss : Module<Tensor, Tensor, Tensor, Tensor, Tenso
             .logical_and(mask.narrow(1, 1, t - 1))
             .logical_and(hasNegative.narrow(1, 1, t - 1))
             .to_type(states.dtype);                                                    // (B, T−1)
-        var positive = Score(now, clicked.narrow(1, 1, t - 1));                        // (B, T−1) s⁺
-        var negative = Score(now, negatives.narrow(1, 1, t - 1));                      // (B, T−1) s⁻
+        var (positive, negative) = Scores(now, clicked.narrow(1, 1, t - 1), negatives.narrow(1, 1, t - 1)); // (B, T−1) s⁺, s⁻
         var logLikelihood = logsigmoid(positive) + logsigmoid(negative.neg());         // (B, T−1) log σ(s⁺) + log(1 − σ(s⁻))
         var loss = -(logLikelihood * valid).sum() / valid.sum().clamp_min(1);          // () mean over valid pairs
         return loss.MoveToOuterDisposeScope();
     }
 
-    private Tensor Score(Tensor states, Tensor behaviours) =>
-        scorer.forward(cat([states, behaviours], -1)).squeeze(-1);                     // (B, T−1)
+    /// <summary>s(h_t, e) for the clicked and the sampled behaviour of every pair: states (B, T−1, H), both (B, T−1, E).</summary>
+    private (Tensor Clicked, Tensor Sampled) Scores(Tensor states, Tensor clicked, Tensor negatives)
+    {
+        var first = scorer.FirstLayer;
+        long h = states.shape[2], e = clicked.shape[2];
+        var stateTerm = linear(states, first.weight!.narrow(1, 0, h), first.bias);     // (B, T−1, h₁) h_t·W_h + b, once per pair
+        var behaviourWeight = first.weight!.narrow(1, h, e);                           // (h₁, E) W_e
+        Tensor Score(Tensor behaviours) => scorer.ForwardAfterFirstLayer(
+            (stateTerm + linear(behaviours, behaviourWeight)).flatten(0, 1)).view(states.shape[0], states.shape[1]); // (B, T−1)
+        return (Score(clicked), Score(negatives));
+    }
 }

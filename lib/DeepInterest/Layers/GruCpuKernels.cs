@@ -15,7 +15,7 @@ namespace DeepInterest.Layers;
 /// reading and writing memory again; here every value is read once and written once. The formulas are
 /// <see cref="MaskedGruFunction"/>'s; the matrix products stay libtorch's. Only for float32 in CPU memory, with whole
 /// vectors per gate (H a multiple of 8) and buffers under 2 GB, on a CPU with 256-bit vectors (<see cref="Supports"/>);
-/// everywhere else (GPUs, float64, odd sizes) the operator form runs. σ and tanh use a polynomial e^x (Cephes' expf,
+/// everywhere else (GPUs, float64, odd sizes) the operator form runs. σ and tanh use <see cref="SimdMath.Exp"/> (Cephes' expf,
 /// relative error about 2·10⁻⁷), so the results agree with libtorch's to float32 rounding, not bit for bit.
 /// </summary>
 internal static unsafe class GruCpuKernels
@@ -154,32 +154,12 @@ internal static unsafe class GruCpuKernels
 
     /// <summary>σ(x) = 1 / (1 + e^{−x}).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
+    private static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + SimdMath.Exp(-x));
 
     /// <summary>tanh(x) = 2σ(2x) − 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Tanh(Vector256<float> x) =>
-        Vector256.Create(2f) / (Vector256<float>.One + Exp(x * -2f)) - Vector256<float>.One;
-
-    /// <summary>
-    /// e^x as Cephes' expf: x = n·ln 2 + f with |f| ≤ ln 2 / 2 (ln 2 in two parts, so n·ln 2 is exact), e^f by a degree-7
-    /// polynomial, 2ⁿ built in the exponent bits. x is clamped to [−87.3, 88.3], where 2ⁿ stays a normal float.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Exp(Vector256<float> x)
-    {
-        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
-        var n = Vector256.Floor(x * 1.44269504088896341f + Vector256.Create(0.5f));     // round(x / ln 2)
-        var f = x - n * 0.693359375f + n * 2.12194440e-4f;                                // x − n·ln 2
-        var p = Vector256.Create(1.9875691500e-4f);
-        p = p * f + Vector256.Create(1.3981999507e-3f);
-        p = p * f + Vector256.Create(8.3334519073e-3f);
-        p = p * f + Vector256.Create(4.1665795894e-2f);
-        p = p * f + Vector256.Create(1.6666665459e-1f);
-        p = p * f + Vector256.Create(5.0000001201e-1f);
-        var power = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle(); // 2ⁿ
-        return (p * f * f + f + Vector256<float>.One) * power;
-    }
+        Vector256.Create(2f) / (Vector256<float>.One + SimdMath.Exp(x * -2f)) - Vector256<float>.One;
 
     /// <summary>The spans' sizes are checked once per call, so that the pointer loops cannot leave them.</summary>
     private static void Require(bool sizesAgree)

@@ -45,10 +45,9 @@ public sealed class ParallelDropout : Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// A float32 CPU tensor filled with 1 / (1 − p) with probability 1 − p and 0 otherwise. The numbers come from xoshiro128+
-/// (Blackman and Vigna, 2018) in eight SIMD lanes; each block of 2¹⁶ elements has its own streams, seeded by SplitMix64
-/// from (seed, block, lane), so blocks can be filled in any order on any thread. An element is kept when the top 24 bits
-/// of its 32-bit number, as a fraction of 2²⁴, fall below 1 − p: p is honoured to 2⁻²⁴.
+/// A float32 CPU tensor filled with 1 / (1 − p) with probability 1 − p and 0 otherwise. The numbers come from
+/// <see cref="RandomLanes"/>, one stream per block of 2¹⁶ elements, so blocks can be filled in any order on any thread.
+/// An element is kept when its 24 bits, as a fraction of 2²⁴, fall below 1 − p: p is honoured to 2⁻²⁴.
 /// </summary>
 internal static unsafe class DropoutMask
 {
@@ -78,24 +77,14 @@ internal static unsafe class DropoutMask
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FillBlock(Span<float> values, float keep, float scale, long seed, int block)
     {
-        ulong stream = (ulong)seed ^ (ulong)block * 0x9E3779B97F4A7C15UL;
-        Span<uint> words = stackalloc uint[4 * Lanes];
-        foreach (ref var word in words) word = (uint)SplitMix64(ref stream);
-        var s0 = Vector256.Create<uint>(words[..Lanes]);
-        var s1 = Vector256.Create<uint>(words.Slice(Lanes, Lanes));
-        var s2 = Vector256.Create<uint>(words.Slice(2 * Lanes, Lanes));
-        var s3 = Vector256.Create<uint>(words.Slice(3 * Lanes, Lanes));
-        var threshold = Vector256.Create((int)(keep * (1 << 24)));                    // keep when the 24 bits are below
+        var numbers = new RandomLanes(seed, block);
+        var threshold = RandomLanes.Threshold(keep);
         var kept = Vector256.Create(scale);
         Span<float> tail = stackalloc float[Lanes];
         fixed (float* start = values)
             for (int at = 0; at < values.Length; at += Lanes)
             {
-                var bits = Vector256.ShiftRightLogical(s0 + s3, 8).AsInt32();         // xoshiro128+ output, top 24 bits
-                var shifted = Vector256.ShiftLeft(s1, 9);
-                s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= shifted;
-                s3 = Vector256.ShiftLeft(s3, 11) | Vector256.ShiftRightLogical(s3, 21);
-                var mask = Vector256.ConditionalSelect(Vector256.LessThan(bits, threshold).AsSingle(), kept, Vector256<float>.Zero);
+                var mask = Vector256.ConditionalSelect(Vector256.LessThan(numbers.Next(), threshold).AsSingle(), kept, Vector256<float>.Zero);
                 if (at + Lanes <= values.Length) mask.Store(start + at);
                 else
                 {
@@ -103,6 +92,39 @@ internal static unsafe class DropoutMask
                     tail[..(values.Length - at)].CopyTo(values[at..]);
                 }
             }
+    }
+}
+
+/// <summary>
+/// xoshiro128+ (Blackman and Vigna, 2018) in eight SIMD lanes: stream <c>s</c> of a seed has its own state, from
+/// SplitMix64 over (seed, s), so streams can be drawn in any order on any thread. <see cref="Next"/> gives the top 24 bits
+/// of eight 32-bit numbers; compared with <see cref="Threshold"/>(q) each is below with probability q, to 2⁻²⁴.
+/// </summary>
+internal struct RandomLanes
+{
+    private Vector256<uint> s0, s1, s2, s3;
+
+    public RandomLanes(long seed, long stream)
+    {
+        ulong state = (ulong)seed ^ (ulong)stream * 0x9E3779B97F4A7C15UL;
+        Span<uint> words = stackalloc uint[4 * Vector256<uint>.Count];
+        foreach (ref var word in words) word = (uint)SplitMix64(ref state);
+        int lanes = Vector256<uint>.Count;
+        (s0, s1, s2, s3) = (Vector256.Create<uint>(words[..lanes]), Vector256.Create<uint>(words.Slice(lanes, lanes)),
+            Vector256.Create<uint>(words.Slice(2 * lanes, lanes)), Vector256.Create<uint>(words.Slice(3 * lanes, lanes)));
+    }
+
+    /// <summary>The bound below which a number falls with probability <paramref name="probability"/>.</summary>
+    public static Vector256<int> Threshold(float probability) => Vector256.Create((int)(probability * (1 << 24)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Next()
+    {
+        var bits = Vector256.ShiftRightLogical(s0 + s3, 8).AsInt32();                 // xoshiro128+ output, top 24 bits
+        var shifted = Vector256.ShiftLeft(s1, 9);
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= shifted;
+        s3 = Vector256.ShiftLeft(s3, 11) | Vector256.ShiftRightLogical(s3, 21);
+        return bits;
     }
 
     private static ulong SplitMix64(ref ulong state)
