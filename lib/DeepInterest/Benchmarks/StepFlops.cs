@@ -75,8 +75,9 @@ public static class StepFlops
     /// One training step of <see cref="Dien"/> (AUGRU, the activation-unit gate, H = E) on a batch of
     /// <paramref name="batch"/> full histories of <paramref name="length"/>: the extractor GRU (E → H) over every step;
     /// the auxiliary loss's MLP on [h_t; e] for the clicked and the sampled behaviour of each of the T − 1 pairs
-    /// (<see cref="AuxiliaryForward"/>); the candidate's projection to H once per row and the activation unit at every step; the AUGRU (H → H); the
-    /// prediction MLP on [h'_T; e_c; mean e; e_c ⊙ mean e; profile] (H + 3·E + P inputs) per row.
+    /// (<see cref="AuxiliaryForward"/>); the candidate's projection to H once per row and the activation unit at every
+    /// step; the AUGRU (H → H); the prediction MLP on [h'_T; e_c; mean e; e_c ⊙ mean e; profile] (H + 3·E + P inputs)
+    /// per row.
     /// </summary>
     public static double Dien(long batch, long length, long dimPerField, DienConfig? config = null, long profileWidth = 0)
     {

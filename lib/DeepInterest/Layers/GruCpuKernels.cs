@@ -15,8 +15,8 @@ namespace DeepInterest.Layers;
 /// reading and writing memory again; here every value is read once and written once. The formulas are
 /// <see cref="MaskedGruFunction"/>'s; the matrix products stay libtorch's. Only for float32 in CPU memory, with whole
 /// vectors per gate (H a multiple of 8) and buffers under 2 GB, on a CPU with 256-bit vectors (<see cref="Supports"/>);
-/// everywhere else (GPUs, float64, odd sizes) the operator form runs. σ and tanh use <see cref="SimdMath.Exp"/> (Cephes' expf,
-/// relative error about 2·10⁻⁷), so the results agree with libtorch's to float32 rounding, not bit for bit.
+/// everywhere else (GPUs, float64, odd sizes) the operator form runs. σ and tanh use <see cref="SimdMath.Exp"/>
+/// (Cephes' expf, relative error about 2·10⁻⁷), so the results agree with libtorch's to float32 rounding, not bit for bit.
 /// </summary>
 internal static unsafe class GruCpuKernels
 {

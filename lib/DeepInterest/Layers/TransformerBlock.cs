@@ -24,7 +24,8 @@ namespace DeepInterest.Layers;
 /// Input (B, L, E) with a mask (B, L) true at real tokens, used for keys and queries alike. Padded keys get the
 /// dtype's lowest finite value added to their scores rather than −∞ (the sum rounds back to that value): the weight on
 /// them still underflows to exactly 0 whenever the row has a real key (a real query always has itself), and an
-/// all-padding sequence gives uniform, finite weights instead of NaN. Padded query rows are then zeroed, in the output and in the map, so they never flow on.
+/// all-padding sequence gives uniform, finite weights instead of NaN. Padded query rows are then zeroed, in the output
+/// and in the map, so they never flow on.
 /// </summary>
 public sealed class TransformerBlock : Module<Tensor, Tensor, (Tensor Output, Tensor Attention)>
 {
