@@ -112,26 +112,13 @@ public class NativeHandleStressTests(ITestOutputHelper output)
         var inputs = randn(128, 20, 16).requires_grad_();
         var attention = rand(128, 20);
         Assert.Equal(2, RowParts.For(StepRows.Of(mask).Counts));
-        (Tensor Final, Tensor Gradient) Pass()
+        RepeatUnderPressure(() =>
         {
             inputs.grad?.zero_();
             var result = gru.forward(inputs, mask, attention);
             (result.Outputs.sum() + result.Final.sum()).backward();
-            return (result.Final.detach().clone(), inputs.grad!.clone());
-        }
-        var first = Pass();
-        int passes = 0;
-        using var pressure = new GcPressure();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(2))
-        {
-            using var passScope = NewDisposeScope();
-            var (final, gradient) = Pass();
-            Assert.True(first.Final.allclose(final, 1e-5, 1e-6) && first.Gradient.allclose(gradient, 1e-5, 1e-6), $"pass {passes} differs");
-            passes++;
-        }
-        output.WriteLine($"{passes} passes, {pressure.Collections:N0} full collections");
-        Assert.True(pressure.Collections > 10, $"only {pressure.Collections} collections ran: no pressure was applied");
+            return [result.Final.detach().clone(), inputs.grad!.clone()];
+        }, (first, again) => first.allclose(again, 1e-5, 1e-6));
     }
 
     /// <summary>
@@ -147,23 +134,31 @@ public class NativeHandleStressTests(ITestOutputHelper output)
         var (queries, keys, values) = (randn(64, 21, 32).requires_grad_(), randn(64, 21, 32).requires_grad_(), randn(64, 21, 32).requires_grad_());
         var mask = arange(21).unsqueeze(0).ge(randint(0, 22, [64, 1]));                 // (64, 21) left padding
         Assert.True(SelfAttentionKernels.Supports(queries, 8));
-        (Tensor Output, Tensor Gradient) Pass()
+        RepeatUnderPressure(() =>
         {
             queries.grad?.zero_();
             random.manual_seed(7);                                                       // the same dropout draws
             var attended = SelfAttentionFunction.Apply(queries, keys, values, mask, heads: 4, dropout: 0.1);
             attended.sum().backward();
-            return (attended.detach().clone(), queries.grad!.clone());
-        }
-        var first = Pass();
+            return [attended.detach().clone(), queries.grad!.clone()];
+        }, (first, again) => first.equal(again).all().item<bool>());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> once, then again and again for two seconds under <see cref="GcPressure"/>: each of its
+    /// results must <paramref name="agree"/> with the first pass's, and enough collections must have run meanwhile.
+    /// </summary>
+    private void RepeatUnderPressure(Func<Tensor[]> pass, Func<Tensor, Tensor, bool> agree)
+    {
+        var first = pass();
         int passes = 0;
         using var pressure = new GcPressure();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(2))
         {
             using var passScope = NewDisposeScope();
-            var (attended, gradient) = Pass();
-            Assert.True(first.Output.equal(attended).all().item<bool>() && first.Gradient.equal(gradient).all().item<bool>(), $"pass {passes} differs");
+            var results = pass();
+            Assert.True(first.Zip(results).All(pair => agree(pair.First, pair.Second)), $"pass {passes} differs");
             passes++;
         }
         output.WriteLine($"{passes} passes, {pressure.Collections:N0} full collections");
