@@ -15,8 +15,11 @@ namespace DeepInterest.Tests;
 /// objects alive, so a garbage collection on another thread could finalize them mid-call. The build rewrites
 /// TorchSharp.dll so that it cannot (lib/Build/KeepNativeArgumentsAlive.cs). These tests drive every native path of the
 /// kit while another thread collects garbage without pause; against the published TorchSharp.dll the first one
-/// failed within a second in every run.
+/// failed within a second in every run. They seed libtorch's global generator and compare passes draw for draw (the
+/// attention test re-seeds every pass), so they run alone in <see cref="GlobalRandomStream"/>: in parallel, another
+/// test's draws would change one pass, and their seeding would give another test's "fresh" models equal weights.
 /// </summary>
+[Collection(nameof(GlobalRandomStream))]
 public class NativeHandleStressTests(ITestOutputHelper output)
 {
     /// <summary>A thread that runs full blocking collections and finalizers back to back until disposed.</summary>
