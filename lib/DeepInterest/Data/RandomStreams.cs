@@ -9,13 +9,17 @@ internal static class RandomStreams
 {
     public static Random For(int seed, long key, int purpose = 0)
     {
-        ulong z = Mix((ulong)(uint)seed ^ Mix((ulong)key + 0x9E3779B97F4A7C15UL * (ulong)(purpose + 1)));
+        ulong z = Mix((ulong)(uint)seed ^ Mix((ulong)key + Golden * (ulong)(purpose + 1)));
         return new Random((int)(z >> 33));
     }
 
-    private static ulong Mix(ulong z)
+    /// <summary>The golden-ratio increment between SplitMix64's states.</summary>
+    internal const ulong Golden = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>SplitMix64's output for the state before <paramref name="z"/> + <see cref="Golden"/>.</summary>
+    internal static ulong Mix(ulong z)
     {
-        z += 0x9E3779B97F4A7C15UL;
+        z += Golden;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

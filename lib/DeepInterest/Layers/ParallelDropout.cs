@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using DeepInterest.Data;
 using DeepInterest.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -97,8 +98,9 @@ internal static unsafe class DropoutMask
 
 /// <summary>
 /// xoshiro128+ (Blackman and Vigna, 2018) in eight SIMD lanes: stream <c>s</c> of a seed has its own state, from
-/// SplitMix64 over (seed, s), so streams can be drawn in any order on any thread. <see cref="Next"/> gives the top 24 bits
-/// of eight 32-bit numbers; compared with <see cref="Threshold"/>(q) each is below with probability q, to 2⁻²⁴.
+/// SplitMix64 (<see cref="RandomStreams.Mix"/>) over (seed, s), so streams can be drawn in any order on any thread.
+/// <see cref="Next"/> gives the top 24 bits of eight 32-bit numbers; compared with <see cref="Threshold"/>(q) each is
+/// below with probability q, to 2⁻²⁴.
 /// </summary>
 internal struct RandomLanes
 {
@@ -106,9 +108,9 @@ internal struct RandomLanes
 
     public RandomLanes(long seed, long stream)
     {
-        ulong state = (ulong)seed ^ (ulong)stream * 0x9E3779B97F4A7C15UL;
+        ulong state = (ulong)seed ^ (ulong)stream * RandomStreams.Golden;
         Span<uint> words = stackalloc uint[4 * Vector256<uint>.Count];
-        foreach (ref var word in words) word = (uint)SplitMix64(ref state);
+        for (int k = 0; k < words.Length; k++) words[k] = (uint)RandomStreams.Mix(state + (ulong)k * RandomStreams.Golden); // SplitMix64 from state
         int lanes = Vector256<uint>.Count;
         (s0, s1, s2, s3) = (Vector256.Create<uint>(words[..lanes]), Vector256.Create<uint>(words.Slice(lanes, lanes)),
             Vector256.Create<uint>(words.Slice(2 * lanes, lanes)), Vector256.Create<uint>(words.Slice(3 * lanes, lanes)));
@@ -125,13 +127,5 @@ internal struct RandomLanes
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= shifted;
         s3 = Vector256.ShiftLeft(s3, 11) | Vector256.ShiftRightLogical(s3, 21);
         return bits;
-    }
-
-    private static ulong SplitMix64(ref ulong state)
-    {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }
