@@ -161,6 +161,7 @@ public sealed class Trainer
         using var optimizer = CreateOptimizer(model);
         var pool = Enumerable.Range(0, Config.BatchSize * Math.Max(1, Math.Min(steps, 4))).Select(i => samples[i % samples.Count]).ToList();
         var batches = BatchLoader.Batches(pool, vocab, Config.BatchSize, Config.MaxLength, Device).ToList();
+        double realShare = batches.Sum(b => b.Mask.sum().item<long>()) / (double)batches.Sum(b => b.Mask.numel());
         using var losses = new LossWindow(Config.ProgressEvery, Device);
         var stepMilliseconds = new double[steps];
         void Run(int count, double[]? times)
@@ -179,7 +180,7 @@ public sealed class Trainer
             var clock = Stopwatch.StartNew();
             Run(steps, stepMilliseconds);
             double samplesPerSecond = steps * (double)Config.BatchSize / clock.Elapsed.TotalSeconds;
-            return new TrainingThroughput(samplesPerSecond, Device.type == DeviceType.CPU ? Timing.Median(stepMilliseconds) : null);
+            return new TrainingThroughput(samplesPerSecond, Device.type == DeviceType.CPU ? Timing.Median(stepMilliseconds) : null, realShare);
         }
         finally
         {
