@@ -119,7 +119,7 @@ internal static class BenchCommand
         var space = FeatureSpace.From(data.Train, data.Vocabulary, config.MaxLength);
         long profileWidth = SideFeatures.ProfileWidth(space, options.EmbeddingDim);
         var ceiling = MatmulCeiling.Measure(device: trainer.Device);
-        console.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after 3 warm-up steps; {data.FieldsLine()}{bench.Features.Suffix}[/]");
+        console.MarkupLineInterpolated($"[grey]device {trainer.Device}, {torch.get_num_threads()} threads, batch {config.BatchSize}, history {config.MaxLength}, embedding {options.EmbeddingDim}/field, {steps} timed steps after at least 3 warm-up steps and 2 s; {data.FieldsLine()}{bench.Features.Suffix}[/]");
         console.MarkupLineInterpolated($"fp32 matmul ceiling: {ceiling:F1} GFLOP/s (1024×1024 by 1024×1024, median of 5 after 2 warm-up)");
         var table = new Table().Border(TableBorder.Rounded);
         foreach (var h in new[] { "model", "params", "ms / step", "median ms", "GFLOP / step", "GFLOP/s", "% of matmul", "% real" }) table.AddColumn(new TableColumn(h).RightAligned());
