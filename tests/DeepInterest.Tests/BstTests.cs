@@ -102,6 +102,42 @@ public class BstTests(ITestOutputHelper output)
             Assert.True(f.allclose(r, rtol: 0, atol: 1e-5), $"parameter gradients differ by {(f - r).abs().max().item<float>()}");
     }
 
+    /// <summary>
+    /// On the CPU a batch with padding runs the position-wise layers on its real tokens only; a sequence alone, without
+    /// padding, runs every token in place. Each sequence's real outputs and every parameter gradient (summed over the
+    /// sequences) must be the same both ways. Rows: one padded token, a hole, all real, all padding.
+    /// </summary>
+    [Theory]
+    [InlineData(8, true)]
+    [InlineData(8, false)]
+    [InlineData(16, false)]
+    public void PaddedBatchesGiveEachSequenceItsOutputsAlone(long dim, bool explicitAttention)
+    {
+        torch.manual_seed(6);
+        using var block = new TransformerBlock(dim, heads: 2, feedForwardDim: 16, dropout: 0) { ExplicitAttention = explicitAttention };
+        block.train();
+        var tokens = randn(4, 4, dim);
+        var mask = tensor(new[] { false, true, true, true, true, false, true, true, true, true, true, true, false, false, false, false }, [4L, 4]);
+        var upstream = randn(4, 4, dim);                                                     // (B, L, E) dL/doutput
+        var (result, _) = block.forward(tokens, mask);
+        (result * upstream).sum().backward();
+        var batchGrads = block.parameters().Select(p => p.grad!.clone()).ToArray();
+        Assert.Equal(0f, result.masked_select(mask.logical_not().unsqueeze(-1)).abs().max().item<float>()); // padded rows 0
+
+        block.zero_grad();
+        for (int row = 0; row < 3; row++)
+        {
+            var real = mask[row].nonzero().squeeze(1);                                       // (n)
+            var alone = tokens[row].index_select(0, real).unsqueeze(0);                      // (1, n, E)
+            var (aloneResult, _) = block.forward(alone, ones(1, real.shape[0], dtype: ScalarType.Bool));
+            (aloneResult * upstream[row].index_select(0, real).unsqueeze(0)).sum().backward(); // gradients add up over the rows
+            var inBatch = result[row].index_select(0, real);                                 // (n, E)
+            Assert.True(aloneResult[0].allclose(inBatch, rtol: 0, atol: 1e-5), $"row {row} differs by {(aloneResult[0] - inBatch).abs().max().item<float>()}");
+        }
+        foreach (var (batchGrad, rowsGrad) in batchGrads.Zip(block.parameters().Select(p => p.grad!)))
+            Assert.True(batchGrad.allclose(rowsGrad, rtol: 0, atol: 1e-5), $"parameter gradients differ by {(batchGrad - rowsGrad).abs().max().item<float>()}");
+    }
+
     [Fact]
     public void BstWithoutDiagnosticsGivesTheSameLogitsAsWithThem()
     {

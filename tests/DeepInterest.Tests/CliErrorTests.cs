@@ -250,6 +250,25 @@ public class CliErrorTests
         Assert.DoesNotContain("n/a", avgpool);
         Assert.Matches(@"│ +\d+\.\d │ +\d+\.\d │", avgpool);                                      // ms / step and the median step (CPU)
         Assert.Contains("n/a", output.Split('\n').Single(l => l.Contains("dien-gru")));  // every course model has a count; DIEN's ablations not
+        Assert.Equal("100", avgpool.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)[^1]); // full-length histories: every position real
+    }
+
+    /// <summary>
+    /// <c>bench train --data</c> with a real data set times the models on its own training batches (here a generated
+    /// DIEN-format stand-in, histories of 1 + Geometric(0.1) behaviours): mostly padding, so the share of real positions
+    /// is printed below 100 and no FLOP count (it assumes full histories) is claimed.
+    /// </summary>
+    [Fact]
+    public async Task BenchTrainOnARealDataSetTimesItsOwnPaddedBatches()
+    {
+        using var folder = new TempFolder();
+        FileGenerator.Write(GeneratedFormat.DienBooks, folder.Path, 2_000, seed: 1);
+        var (code, output, error) = await Run("bench", "train", "--data", "amazon-books-dien", "--data-dir", folder.Path, "--models", "din",
+            "--steps", "1", "--batch-size", "64", "--max-length", "20", "--embedding-dim", "4", "--device", "cpu");
+        Assert.True(code == 0, $"exit {code}: {error}");
+        var cells = output.Split('\n').Single(l => l.Contains(" din ")).Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["n/a", "n/a", "n/a"], cells[4..7]);
+        Assert.InRange(int.Parse(cells[7]), 10, 90);
     }
 
     /// <summary>

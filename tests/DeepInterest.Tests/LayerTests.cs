@@ -142,11 +142,17 @@ public class LayerTests
         Assert.True(weights.allclose(weightsPadded[.., 3..], rtol: 1e-5, atol: 1e-6));
     }
 
+    /// <summary>
+    /// Against the readable form, on a batch with padding (the real positions gathered and scored alone) and on one
+    /// without (every position scored in place).
+    /// </summary>
     [Theory]
-    [InlineData(Activation.PReLU, false)]
-    [InlineData(Activation.Dice, false)]
-    [InlineData(Activation.Sigmoid, true)]
-    public void LocalActivationUnitEqualsTheFourViewForm(Activation activation, bool softmax)
+    [InlineData(Activation.PReLU, false, false)]
+    [InlineData(Activation.Dice, false, false)]
+    [InlineData(Activation.Sigmoid, true, false)]
+    [InlineData(Activation.PReLU, false, true)]
+    [InlineData(Activation.Sigmoid, true, true)]
+    public void LocalActivationUnitEqualsTheFourViewForm(Activation activation, bool softmax, bool everyPositionReal)
     {
         torch.manual_seed(3);
         using var unit = new LocalActivationUnit(dim: 6, hidden: [8, 4], activation, softmax);
@@ -154,7 +160,9 @@ public class LayerTests
         var scorer = (Mlp)unit.named_children().Single(c => c.name == "scorer").module;
         using var history = randn(3, 5, 6, requires_grad: true);
         using var candidate = randn(3, 6, requires_grad: true);
-        using var mask = tensor(new[] { false, true, true, true, true, false, false, false, true, true, true, true, true, true, true }, [3, 5]);
+        using var mask = everyPositionReal
+            ? ones(3, 5, dtype: ScalarType.Bool)
+            : tensor(new[] { false, true, true, true, true, false, false, false, true, true, true, true, true, true, true }, [3, 5]);
 
         var (pooled, weights) = unit.forward(history, candidate, mask);
         var (historyGrad, candidateGrad) = Gradients(pooled);
@@ -172,7 +180,7 @@ public class LayerTests
         Assert.True(pooled.allclose(expectedPooled, rtol: 1e-5, atol: 1e-5));
         Assert.True(historyGrad.allclose(expectedHistoryGrad, rtol: 1e-5, atol: 1e-5));
         Assert.True(candidateGrad.allclose(expectedCandidateGrad, rtol: 1e-5, atol: 1e-5));
-        Assert.Equal(0f, weights[1, 0].item<float>());                                       // padding exactly 0
+        if (!everyPositionReal) Assert.Equal(0f, weights[1, 0].item<float>());               // padding exactly 0
 
         (Tensor, Tensor) Gradients(Tensor output)
         {

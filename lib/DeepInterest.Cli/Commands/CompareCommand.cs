@@ -76,7 +76,7 @@ internal static class CompareCommand
     }
 
     /// <param name="features">The side fields to keep (<c>--features</c>).</param>
-    private static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, FieldChoice features)
+    internal static CtrDataset Load(string dataName, string? dataDir, int seed, DatasetOptions dataOptions, Stopwatch clock, FieldChoice features)
     {
         var start = clock.Elapsed;
         CtrDataset data;

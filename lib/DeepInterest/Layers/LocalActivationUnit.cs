@@ -16,16 +16,19 @@ namespace DeepInterest.Layers;
 /// broadcast over the T behaviours, and no (B·T, 4E) matrix is concatenated: per position the layer multiplies 2E inputs,
 /// not 4E (about 40 % fewer FLOPs for the whole unit at DIN's 80-40 sizes).
 /// The tests compare it with the four-view form.</para>
-/// <para>Padding gets weight exactly 0. With Dice the scoring MLP runs on the real positions only, so padding cannot
-/// shift Dice's batch statistics; with PReLU or sigmoid every position is scored and padding is masked afterwards,
-/// which avoids <c>nonzero()</c> (a device-to-host sync on a GPU).</para>
+/// <para>Padding gets weight exactly 0. Where a batch has padding, the unit scores its real positions only (gathered
+/// with <c>nonzero()</c>, first layer included) with Dice, so padding cannot shift Dice's batch statistics, and on the
+/// CPU, where real histories are mostly padding (a batch pads to its longest history: 80 % padding on the DIEN-format
+/// Books stand-in at length 50) and the gather costs no device sync. With PReLU or sigmoid on a GPU every position is
+/// scored and padding is masked afterwards, which avoids <c>nonzero()</c> (a device-to-host sync there); so does a
+/// batch without padding on any device.</para>
 /// </summary>
 public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor Pooled, Tensor Weights)>
 {
     private readonly long dim;
     private readonly Mlp scorer;
     private readonly bool softmax;
-    private readonly bool scoreRealPositionsOnly;
+    private readonly bool diceStatistics;
 
     /// <param name="dim">Size E of one behaviour embedding (history and candidate).</param>
     /// <param name="hidden">Hidden sizes of the scoring MLP (paper's code: 80-40).</param>
@@ -38,7 +41,7 @@ public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor
         this.dim = dim;
         scorer = new Mlp(4 * dim, hidden, outputs: 1, activation);
         this.softmax = softmax;
-        scoreRealPositionsOnly = activation == Activation.Dice;
+        diceStatistics = activation == Activation.Dice;
         RegisterComponents();
     }
 
@@ -59,36 +62,48 @@ public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor
             throw new ArgumentException($"local activation unit was built for embeddings of size {dim}, got history of size {history.shape[2]}", nameof(history));
         using var scope = NewDisposeScope();
         long b = history.shape[0], t = history.shape[1];
-        var hidden = FirstLayer(history, candidate);                                       // (B, T, h₁)
-        var flat = hidden.reshape(b * t, -1);                                              // (B·T, h₁)
+        var candidateTerm = functional.linear(candidate, CandidateWeight(), scorer.FirstLayer.bias); // (B, h₁) once per row
         Tensor scores;                                                                     // (B·T)
-        if (scoreRealPositionsOnly)
+        if ((diceStatistics || history.device_type == DeviceType.CPU) && !mask.all().item<bool>())
         {
-            var real = mask.reshape(-1).nonzero().squeeze(1);                              // (N) flat indices of real positions
+            var real = mask.reshape(-1).nonzero().squeeze(1);                              // (N) flat indices b·T + t of real positions
             scores = zeros(b * t, dtype: history.dtype, device: history.device);         // padding stays exactly 0
             if (real.shape[0] > 0)
-                scores = scores.index_copy(0, real, scorer.ForwardAfterFirstLayer(flat.index_select(0, real)).squeeze(1));
+            {
+                var row = real.div(t, rounding_mode: RoundingMode.floor);                  // (N) b of each real position
+                var hidden = FirstLayer(history.reshape(b * t, dim).index_select(0, real), // (N, h₁)
+                    candidate.index_select(0, row), candidateTerm.index_select(0, row));
+                scores = scores.index_copy(0, real, scorer.ForwardAfterFirstLayer(hidden).squeeze(1));
+            }
         }
         else
-            scores = scorer.ForwardAfterFirstLayer(flat).squeeze(1).masked_fill(mask.reshape(-1).logical_not(), 0);
+        {
+            var hidden = FirstLayer(history, candidate.unsqueeze(1), candidateTerm.unsqueeze(1)); // (B, T, h₁)
+            scores = scorer.ForwardAfterFirstLayer(hidden.reshape(b * t, -1)).squeeze(1).masked_fill(mask.reshape(-1).logical_not(), 0);
+        }
         var weights = scores.reshape(b, t);                                                // (B, T)
         if (softmax) weights = MaskedSoftmax(weights, mask);
         return weights.MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// The scoring MLP's first layer on the four views [k; q; k − q; k ⊙ q] of every behaviour k and the candidate q,
-    /// computed as k·(W₁ + W₃) + q·(W₂ − W₃) + (k ⊙ q)·W₄ + b: history (B, T, E), candidate (B, E) → (B, T, h₁).
+    /// The scoring MLP's first layer on the four views [k; q; k − q; k ⊙ q] of behaviours k and their candidates q,
+    /// computed as k·(W₁ + W₃) + (k ⊙ q)·W₄ + [q·(W₂ − W₃) + b]: behaviours (…, E), their candidates (…, E) and the
+    /// candidates' term in brackets (…, h₁), each broadcastable to the behaviours' leading shape → (…, h₁).
     /// </summary>
-    private Tensor FirstLayer(Tensor history, Tensor candidate)
+    private Tensor FirstLayer(Tensor behaviours, Tensor candidates, Tensor candidateTerm)
     {
-        var first = scorer.FirstLayer;
-        var w = first.weight!;                                                             // (h₁, 4E) = [W₁ W₂ W₃ W₄]
-        var (w1, w2, w3, w4) = (w.narrow(1, 0, dim), w.narrow(1, dim, dim), w.narrow(1, 2 * dim, dim), w.narrow(1, 3 * dim, dim)); // (h₁, E) each
-        var behaviourTerm = functional.linear(history, w1 + w3);                           // (B, T, h₁)
-        var interactionTerm = functional.linear(history * candidate.unsqueeze(1), w4);     // (B, T, h₁)
-        var candidateTerm = functional.linear(candidate, w2 - w3, first.bias);             // (B, h₁) once per row
-        return behaviourTerm + interactionTerm + candidateTerm.unsqueeze(1);               // (B, T, h₁)
+        var w = scorer.FirstLayer.weight!;                                                 // (h₁, 4E) = [W₁ W₂ W₃ W₄]
+        var behaviourTerm = functional.linear(behaviours, w.narrow(1, 0, dim) + w.narrow(1, 2 * dim, dim)); // (…, h₁)
+        var interactionTerm = functional.linear(behaviours * candidates, w.narrow(1, 3 * dim, dim));        // (…, h₁)
+        return behaviourTerm + interactionTerm + candidateTerm;                            // (…, h₁)
+    }
+
+    /// <summary>W₂ − W₃ (h₁, E), the weight of the candidate's term q·(W₂ − W₃) + b.</summary>
+    private Tensor CandidateWeight()
+    {
+        var w = scorer.FirstLayer.weight!;                                                 // (h₁, 4E)
+        return w.narrow(1, dim, dim) - w.narrow(1, 2 * dim, dim);                          // (h₁, E)
     }
 
     /// <summary>Softmax over the real positions of each row; padding and all-padding rows get weight 0, never NaN.</summary>

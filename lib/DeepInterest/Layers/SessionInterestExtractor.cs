@@ -20,7 +20,9 @@ namespace DeepInterest.Layers;
 /// finite value instead of −∞ (the same zero weight, since every row keeps a real key) plus the same blinding diagonal;
 /// the module has no attention dropout to match. On the CPU in float32 with heads a multiple of 8 wide (DSIN's 4 heads
 /// of 16) that is the kit's <see cref="SelfAttentionFunction"/>, in training too; elsewhere libtorch's
-/// <c>scaled_dot_product_attention</c>, and in training on the CPU <c>nn.MultiheadAttention</c> itself.
+/// <c>scaled_dot_product_attention</c>, and in training on the CPU <c>nn.MultiheadAttention</c> itself. With the kit's
+/// kernel on the CPU, a batch with padded behaviours (most of a real one: a short history fills few sessions) runs the
+/// layer's position-wise parts on its real behaviours only (<see cref="TokenRows"/>).
 /// </summary>
 public sealed class SessionInterestExtractor : Module<Tensor, Tensor, Tensor>
 {
@@ -51,58 +53,74 @@ public sealed class SessionInterestExtractor : Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = sessions.shape[0], k = sessions.shape[1], l = sessions.shape[2], e = sessions.shape[3];
-        var sequence = sessions.reshape(b * k, l, e).transpose(0, 1);     // (L, B·K, E): MultiheadAttention has no batch_first
         var real = behaviorMask.reshape(b * k, l);                         // (B·K, L)
         // A row whose keys are all padding makes the attention softmax NaN, so an empty session attends to its
         // (padding) position 0; its output is dropped by the masked average below, and sessions never attend
         // across each other, so real sessions are untouched.
         var emptySession = real.any(1).logical_not();                      // (B·K)
         var attendable = cat([real.narrow(1, 0, 1).logical_or(emptySession.unsqueeze(1)), real.narrow(1, 1, l - 1)], 1); // (B·K, L)
-        // Blinding as in the reference: −2³² added on the diagonal of the scores. Finite, so a behaviour alone in its
-        // session (every other key padding, −∞) still attends to itself instead of making the softmax NaN.
-        var blindfold = blinding ? eye(l, dtype: sessions.dtype, device: sessions.device) * -Math.Pow(2, 32) : null; // (L, L)
         // libtorch's fused backward measured 11–14 % slower per DSIN training step on the CPU than nn.MultiheadAttention's.
         bool explicitForm = ExplicitAttention || (training && sessions.device_type == DeviceType.CPU && !KitKernel(sessions));
-        var attended = explicitForm
-            ? selfAttention.call(sequence, sequence, sequence, key_padding_mask: attendable.logical_not(), attn_mask: blindfold).Item1
-            : FusedAttention(sequence, attendable, blindfold);             // (L, B·K, E)
-        var hidden = attentionNorm.call(sequence + attended);              // (L, B·K, E)
-        hidden = feedForwardNorm.call(hidden + feedForward.call(hidden));  // (L, B·K, E) I^Q
-        var perBehavior = hidden.transpose(0, 1).reshape(b, k, l, e);      // (B, K, L, E)
+        Tensor perBehavior;                                                // (B·K, L, E) I^Q, rows of padding not used
+        if (!explicitForm && KitKernel(sessions))
+            perBehavior = KitLayer(sessions.reshape(b * k, l, e), real, attendable);
+        else
+        {
+            var sequence = sessions.reshape(b * k, l, e).transpose(0, 1);  // (L, B·K, E): MultiheadAttention has no batch_first
+            // Blinding as in the reference: −2³² added on the diagonal of the scores. Finite, so a behaviour alone in its
+            // session (every other key padding, −∞) still attends to itself instead of making the softmax NaN.
+            var blindfold = blinding ? eye(l, dtype: sessions.dtype, device: sessions.device) * -Math.Pow(2, 32) : null; // (L, L)
+            var attended = explicitForm
+                ? selfAttention.call(sequence, sequence, sequence, key_padding_mask: attendable.logical_not(), attn_mask: blindfold).Item1
+                : FusedAttention(sequence, attendable, blindfold);         // (L, B·K, E)
+            var hidden = attentionNorm.call(sequence + attended);          // (L, B·K, E)
+            perBehavior = feedForwardNorm.call(hidden + feedForward.call(hidden)).transpose(0, 1); // (B·K, L, E)
+        }
         var weights = behaviorMask.to_type(sessions.dtype).unsqueeze(-1);  // (B, K, L, 1)
         var count = weights.sum(2).clamp_min(1);                           // (B, K, 1)
-        return ((perBehavior * weights).sum(2) / count).MoveToOuterDisposeScope(); // (B, K, E) I_k
+        return ((perBehavior.reshape(b, k, l, e) * weights).sum(2) / count).MoveToOuterDisposeScope(); // (B, K, E) I_k
     }
 
     /// <summary>
-    /// (L, N, E) sequence, (N, L) attendable keys, optional (L, L) additive blindfold → (L, N, E), as <c>selfAttention</c>:
-    /// the kit's <see cref="SelfAttentionFunction"/> where it runs (CPU, float32, heads a multiple of 8 wide), else libtorch's.
+    /// The layer with the kit's <see cref="SelfAttentionFunction"/> (blinding included), on the same parameters: sessions
+    /// (N, L, E), their real behaviours (N, L) and attendable keys (N, L) → (N, L, E). On the CPU the position-wise parts
+    /// (projections, both LayerNorms, the feed-forward network) run on the real behaviours only (<see cref="TokenRows"/>):
+    /// a padded behaviour's query, key and value are then 0, which changes no real output (its key weighs 0 for every
+    /// real query; an empty session attends to its position 0 and its output is dropped), and its output row is 0.
+    /// </summary>
+    private Tensor KitLayer(Tensor sessions, Tensor real, Tensor attendable)
+    {
+        long n = sessions.shape[0], l = sessions.shape[1], e = sessions.shape[2];
+        var rows = TokenRows.Of(sessions, real);
+        var x = rows.Gather(sessions);                                     // (M, E) the behaviours worked on
+        var inWeight = selfAttention.get_parameter("in_proj_weight")!;     // (3E, E) [Q; K; V]
+        var inBias = selfAttention.get_parameter("in_proj_bias")!;         // (3E)
+        Tensor Project(long at) => rows.Spread(functional.linear(x, inWeight.narrow(0, at * e, e), inBias.narrow(0, at * e, e)), n, l); // (N, L, E)
+        var attended = SelfAttentionFunction.Apply(Project(0), Project(1), Project(2), attendable, heads, dropout: 0, blinding); // (N, L, E)
+        var hidden = attentionNorm.call(x + OutProjection(rows.Gather(attended))); // (M, E)
+        return rows.Spread(feedForwardNorm.call(hidden + feedForward.call(hidden)), n, l); // (N, L, E)
+    }
+
+    /// <summary>
+    /// (L, N, E) sequence, (N, L) attendable keys, optional (L, L) additive blindfold → (L, N, E), as <c>selfAttention</c>
+    /// in libtorch's <c>scaled_dot_product_attention</c> (where the kit's kernel does not run).
     /// </summary>
     private Tensor FusedAttention(Tensor sequence, Tensor attendable, Tensor? blindfold)
     {
         long l = sequence.shape[0], n = sequence.shape[1], e = sequence.shape[2];
-        var inWeight = selfAttention.get_parameter("in_proj_weight")!;     // (3E, E) [Q; K; V]
-        var inBias = selfAttention.get_parameter("in_proj_bias")!;         // (3E)
-        Tensor attended;                                                   // (L, N, E)
-        if (KitKernel(sequence))
-        {
-            var rows = sequence.transpose(0, 1);                           // (N, L, E)
-            Tensor Project(long at) => functional.linear(rows, inWeight.narrow(0, at * e, e), inBias.narrow(0, at * e, e)); // (N, L, E)
-            attended = SelfAttentionFunction.Apply(Project(0), Project(1), Project(2), attendable, heads, dropout: 0, blindfold is not null)
-                .transpose(0, 1);                                          // (L, N, E)
-        }
-        else
-        {
-            var projected = functional.linear(sequence, inWeight, inBias)  // (L, N, 3E)
-                .view(l, n, 3, heads, e / heads).permute(2, 1, 3, 0, 4);   // (3, N, H, L, d)
-            var keyBias = zeros(n, 1, 1, l, dtype: sequence.dtype, device: sequence.device)
-                .masked_fill(attendable.logical_not().unsqueeze(1).unsqueeze(1), finfo(sequence.dtype).min); // (N, 1, 1, L)
-            var bias = blindfold is null ? keyBias : keyBias + blindfold;  // (N, 1, L, L) or (N, 1, 1, L)
-            attended = functional.scaled_dot_product_attention(projected[0], projected[1], projected[2], bias) // (N, H, L, d)
-                .permute(2, 0, 1, 3).reshape(l, n, e);                     // (L, N, E)
-        }
-        return functional.linear(attended, selfAttention.get_parameter("out_proj.weight")!, selfAttention.get_parameter("out_proj.bias")!);
+        var projected = functional.linear(sequence, selfAttention.get_parameter("in_proj_weight")!, selfAttention.get_parameter("in_proj_bias")!) // (L, N, 3E)
+            .view(l, n, 3, heads, e / heads).permute(2, 1, 3, 0, 4);       // (3, N, H, L, d)
+        var keyBias = zeros(n, 1, 1, l, dtype: sequence.dtype, device: sequence.device)
+            .masked_fill(attendable.logical_not().unsqueeze(1).unsqueeze(1), finfo(sequence.dtype).min); // (N, 1, 1, L)
+        var bias = blindfold is null ? keyBias : keyBias + blindfold;      // (N, 1, L, L) or (N, 1, 1, L)
+        var attended = functional.scaled_dot_product_attention(projected[0], projected[1], projected[2], bias) // (N, H, L, d)
+            .permute(2, 0, 1, 3).reshape(l, n, e);                         // (L, N, E)
+        return OutProjection(attended);
     }
+
+    /// <summary><c>selfAttention</c>'s output projection on (…, E).</summary>
+    private Tensor OutProjection(Tensor attended) =>
+        functional.linear(attended, selfAttention.get_parameter("out_proj.weight")!, selfAttention.get_parameter("out_proj.bias")!);
 
     private bool KitKernel(Tensor sessions) => SelfAttentionKernels.Supports(sessions, sessions.shape[^1] / heads);
 }

@@ -147,39 +147,47 @@ public sealed class Trainer
 
     /// <summary>
     /// Training throughput in samples per second and, on the CPU, the median step's time: <paramref name="steps"/>
-    /// optimizer steps (after <paramref name="warmup"/> untimed ones) on batches of <see cref="TrainerConfig.BatchSize"/>
-    /// samples cycled from <paramref name="samples"/>, collated once beforehand, so the number is the model's forward +
-    /// backward + update cost alone. The model's weights change: use a throwaway model.
+    /// optimizer steps on batches of <see cref="TrainerConfig.BatchSize"/> samples cycled from <paramref name="samples"/>,
+    /// collated once beforehand, so the number is the model's forward + backward + update cost alone. The model's weights
+    /// change: use a throwaway model. Before the timed steps come at least <paramref name="warmup"/> untimed ones, and at
+    /// least <paramref name="warmupSeconds"/> of them: for the first seconds of a process .NET's tiered compilation
+    /// recompiles hot methods on a background thread, which on a machine with few cores takes a core from libtorch's
+    /// threads (measured on 2 cores: with 3 warm-up steps, the first models' steps read up to 1.4× as long as with
+    /// tiered compilation switched off, their means far above their medians).
     /// </summary>
-    public TrainingThroughput MeasureTrainingThroughput(CtrModel model, IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab, int steps = 20, int warmup = 3)
+    public TrainingThroughput MeasureTrainingThroughput(CtrModel model, IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab, int steps = 20,
+        int warmup = 3, double warmupSeconds = 2)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (samples.Count == 0) throw new ArgumentException("throughput needs at least one sample", nameof(samples));
-        if (steps < 1 || warmup < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "time at least one step, after zero or more warm-up steps");
+        if (steps < 1 || warmup < 0 || warmupSeconds < 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "time at least one step, after zero or more warm-up steps");
         model.to(Device);
         model.train();
         using var optimizer = CreateOptimizer(model);
         var pool = Enumerable.Range(0, Config.BatchSize * Math.Max(1, Math.Min(steps, 4))).Select(i => samples[i % samples.Count]).ToList();
         var batches = BatchLoader.Batches(pool, vocab, Config.BatchSize, Config.MaxLength, Device).ToList();
+        double realShare = batches.Sum(b => b.Mask.sum().item<long>()) / (double)batches.Sum(b => b.Mask.numel());
         using var losses = new LossWindow(Config.ProgressEvery, Device);
         var stepMilliseconds = new double[steps];
-        void Run(int count, double[]? times)
+        void Step(int i, bool last)
         {
-            for (int i = 0; i < count; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                TrainStep(model, optimizer, batches[i % batches.Count], losses, i + 1);
-                if (losses.IsFull || i + 1 == count) ThrowIfNonFinite(losses.Drain(), epoch: 0, count);
-                if (times is not null) times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
+            TrainStep(model, optimizer, batches[i % batches.Count], losses, i + 1);
+            if (losses.IsFull || last) ThrowIfNonFinite(losses.Drain(), epoch: 0, steps);
         }
         try
         {
-            Run(warmup, null);
+            var warming = Stopwatch.StartNew();
+            for (int i = 0; i < warmup || warming.Elapsed.TotalSeconds < warmupSeconds; i++)
+                Step(i, last: false);
             var clock = Stopwatch.StartNew();
-            Run(steps, stepMilliseconds);
+            for (int i = 0; i < steps; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                Step(i, last: i + 1 == steps);
+                stepMilliseconds[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
             double samplesPerSecond = steps * (double)Config.BatchSize / clock.Elapsed.TotalSeconds;
-            return new TrainingThroughput(samplesPerSecond, Device.type == DeviceType.CPU ? Timing.Median(stepMilliseconds) : null);
+            return new TrainingThroughput(samplesPerSecond, Device.type == DeviceType.CPU ? Timing.Median(stepMilliseconds) : null, realShare);
         }
         finally
         {

@@ -64,8 +64,9 @@ public sealed record TrainingResult(IReadOnlyList<EpochRecord> History, int Best
 /// <see cref="Trainer.MeasureTrainingThroughput"/>'s result: samples per second over all timed steps, and on the CPU the
 /// median step's milliseconds, which a machine shared with other work disturbs less than the mean (a few steps that
 /// wait for a core can double it). Null on other devices, whose steps return before their kernels finish.
+/// <see cref="RealShare"/>: the share of the timed batches' history positions that are real behaviours, not padding.
 /// </summary>
-public sealed record TrainingThroughput(double SamplesPerSecond, double? MedianStepMilliseconds);
+public sealed record TrainingThroughput(double SamplesPerSecond, double? MedianStepMilliseconds, double RealShare);
 
 /// <summary>
 /// Reported every <see cref="TrainerConfig.ProgressEvery"/> steps and at an epoch's last step; <see cref="RunningLoss"/>
