@@ -72,4 +72,29 @@ public class FusedAdamTests
         Assert.True(ours[0].allclose(theirs[0], rtol: 0, atol: 0), "float64 parameters differ");
         Assert.True(ours[1].allclose(theirs[1], rtol: 0, atol: 0), "a parameter without a gradient moved");
     }
+
+    /// <summary>
+    /// <c>zero_grad</c> sets the gradients to none: the next backward pass's gradient is then the parameter's gradient
+    /// as it is, exactly what adding it into zeros gives (0 + g = g), so a step where every parameter gets a gradient
+    /// is unchanged; a parameter that gets none this time is left alone, as in PyTorch.
+    /// </summary>
+    [Fact]
+    public void ZeroGradLeavesNoGradientAndBackwardHandsItsOwnOver()
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(13);
+        var (used, unused) = (new Parameter(randn(5)), new Parameter(randn(3)));
+        using var fused = new FusedAdam([used, unused], lr: 1e-2);
+        (used * used).sum().add(unused.sum()).backward();
+        fused.step();
+        fused.zero_grad();
+        Assert.Null(used.grad);
+        Assert.Null(unused.grad);
+        var before = unused.detach().clone();
+        var weights = randn(5);
+        (used * weights).sum().backward();                                                  // d/dused = weights
+        Assert.True(used.grad!.allclose(weights, 0, 0), "the gradient is not the backward pass's own");
+        fused.step();
+        Assert.True(unused.allclose(before, 0, 0), "a parameter without a gradient moved");
+    }
 }

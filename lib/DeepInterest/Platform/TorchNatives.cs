@@ -60,7 +60,8 @@ public static class TorchNatives
     /// itself first asks the system loader for <c>torch_cpu</c> by name, which can pick up another libtorch on the
     /// library path (Debian's python3-torch puts 1.13 in /usr/lib/x86_64-linux-gnu; LD_LIBRARY_PATH) and then fails with
     /// a misleading message. Later by-name lookups get the libraries loaded here, since the loader matches loaded
-    /// libraries by soname first. Idempotent; call it before the first TorchSharp call.
+    /// libraries by soname first. Also sets glibc's malloc up for large tensors (<see cref="CpuAllocator"/>).
+    /// Idempotent; call it before the first TorchSharp call.
     /// </summary>
     public static void Preload()
     {
@@ -69,6 +70,7 @@ public static class TorchNatives
         lock (gate)
         {
             if (preloaded is not null) return;
+            CpuAllocator.KeepFreedMemory();
             var libraries = LocateLinuxLibraries();
             preloaded = [];
             if (libraries.Length == 0) return; // an unknown layout: TorchSharp's own loader searches
