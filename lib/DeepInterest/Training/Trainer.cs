@@ -152,7 +152,7 @@ public sealed class Trainer
     /// change: use a throwaway model. Before the timed steps come at least <paramref name="warmup"/> untimed ones, and at
     /// least <paramref name="warmupSeconds"/> of them: for the first seconds of a process .NET's tiered compilation
     /// recompiles hot methods on a background thread, which on a machine with few cores takes a core from libtorch's
-    /// threads (measured on 2 cores: with 3 warm-up steps, the first models' steps read up to 1.4× as long as with
+    /// threads (measured on 2 cores: with 3 warm-up steps, the first models' median steps read up to 1.7× as long as with
     /// tiered compilation switched off, their means far above their medians).
     /// </summary>
     public TrainingThroughput MeasureTrainingThroughput(CtrModel model, IReadOnlyList<CtrSample> samples, FeatureVocabulary vocab, int steps = 20,
