@@ -64,9 +64,8 @@ public sealed class LocalActivationUnit : Module<Tensor, Tensor, Tensor, (Tensor
         long b = history.shape[0], t = history.shape[1];
         var candidateTerm = functional.linear(candidate, CandidateWeight(), scorer.FirstLayer.bias); // (B, h₁) once per row
         Tensor scores;                                                                     // (B·T)
-        if ((diceStatistics || history.device_type == DeviceType.CPU) && !mask.all().item<bool>())
+        if (TokenRows.RealPositions(mask, everywhere: diceStatistics) is { } real)      // (N) flat indices b·T + t of real positions
         {
-            var real = mask.reshape(-1).nonzero().squeeze(1);                              // (N) flat indices b·T + t of real positions
             scores = zeros(b * t, dtype: history.dtype, device: history.device);         // padding stays exactly 0
             if (real.shape[0] > 0)
             {

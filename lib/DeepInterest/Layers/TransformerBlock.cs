@@ -131,8 +131,15 @@ internal sealed class TokenRows
     public bool Packed => real is not null;
 
     /// <summary>The rows for tokens (B, L, E) and their mask (B, L): packed on the CPU when some token is padding.</summary>
-    public static TokenRows Of(Tensor tokens, Tensor mask) =>
-        new(tokens.device_type == DeviceType.CPU && !mask.all().item<bool>() ? mask.reshape(-1).nonzero().squeeze(1) : null);
+    public static TokenRows Of(Tensor tokens, Tensor mask) => new(RealPositions(mask));
+
+    /// <summary>
+    /// The flat indices b·L + i (N) of a (B, L) mask's real positions when only they are to be worked on: when some
+    /// position is padding and the mask is on the CPU (finding them is a device sync elsewhere), or on any device when
+    /// <paramref name="everywhere"/>; null when every position is to be worked on in place.
+    /// </summary>
+    public static Tensor? RealPositions(Tensor mask, bool everywhere = false) =>
+        (everywhere || mask.device_type == DeviceType.CPU) && !mask.all().item<bool>() ? mask.reshape(-1).nonzero().squeeze(1) : null;
 
     /// <summary>(B, L, D) → (N, D): the rows of the tokens worked on.</summary>
     public Tensor Gather(Tensor values)
